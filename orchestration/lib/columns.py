@@ -1,0 +1,89 @@
+"""Column types of the source specs: how a text cell is checked and cast, in DuckDB SQL.
+
+Every cell arrives as text. Each type gives two SQL expressions over that text: the typed
+value, and the reason the cell cannot be staged (NULL when it can). One pass over a file
+yields both the staged rows and the quarantined ones with their reasons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from orchestration.lib.settings import BUSINESS_TIME_ZONE
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """A text pattern the cell must match and the cast that follows from it."""
+
+    sql_type: str
+    pattern: str | None = None
+    description: str = ""
+    required: bool = True
+    allowed: tuple[str, ...] = field(default_factory=tuple)
+
+    def optional(self) -> ColumnType:
+        return replace(self, required=False)
+
+    def one_of(self, *values: str) -> ColumnType:
+        return replace(self, allowed=values, description=f"one of {', '.join(values)}")
+
+    def value_sql(self, cell: str) -> str:
+        return f"try_cast({cell} AS {self.sql_type})"
+
+    def problem_sql(self, cell: str) -> str:
+        """NULL when the cell is acceptable, otherwise why it is not."""
+        checks = []
+        if self.required:
+            checks.append(f"WHEN {cell} IS NULL THEN 'missing value'")
+        if self.allowed:
+            values = ", ".join(_quote(v) for v in self.allowed)
+            checks.append(f"WHEN {cell} NOT IN ({values}) THEN {_quote('not ' + self.description)}")
+        if self.pattern:
+            checks.append(
+                f"WHEN NOT regexp_full_match({cell}, {_quote(self.pattern)}) "
+                f"THEN {_quote('not ' + self.description)}"
+            )
+        checks.append(
+            f"WHEN {cell} IS NOT NULL AND {self.value_sql(cell)} IS NULL "
+            f"THEN {_quote('not ' + self.description)}"
+        )
+        return "CASE " + " ".join(checks) + " END"
+
+
+@dataclass(frozen=True)
+class LocalTimestamp(ColumnType):
+    """`YYYY-MM-DD HH:MM:SS` wall-clock time in China, stored as an instant."""
+
+    def value_sql(self, cell: str) -> str:
+        return f"timezone({_quote(BUSINESS_TIME_ZONE)}, try_strptime({cell}, '%Y-%m-%d %H:%M:%S'))"
+
+
+TEXT = ColumnType("VARCHAR", description="text")
+CID = ColumnType("VARCHAR", r"[0-9a-f]{32}", "a click id of 32 lowercase hex characters")
+NOTE_ID = ColumnType("VARCHAR", r"[0-9a-f]{24}", "a note id of 24 lowercase hex characters")
+TMALL_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{18,19}", "a Tmall order id of 18 or 19 digits")
+JD_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{12}", "a JD order id of 12 digits")
+COUNT = ColumnType("BIGINT", r"[0-9]{1,15}", "a whole number of zero or more")
+MONEY = ColumnType(
+    "DECIMAL(18,2)", r"[0-9]{1,16}(\.[0-9]{1,2})?", "an amount of money ≥ 0 with at most 2 decimals"
+)
+SCORE = ColumnType(
+    "DECIMAL(4,2)", r"(5(\.0{1,2})?|[0-4](\.[0-9]{1,2})?)", "a score from 0.0 to 5.0"
+)
+DATE = ColumnType("DATE", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date YYYY-MM-DD")
+LOCAL_TIME = LocalTimestamp(
+    "TIMESTAMPTZ",
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}",
+    "a China time YYYY-MM-DD HH:MM:SS",
+)
+ISO_TIME = ColumnType(
+    "TIMESTAMPTZ",
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}:[0-9]{2}",
+    "an ISO 8601 time with its UTC offset",
+)
+PLATFORM = TEXT.one_of("tmall", "jd")

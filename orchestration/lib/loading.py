@@ -1,0 +1,270 @@
+"""One path for every source: read a dump as text, check and cast it, stage the good rows,
+quarantine the rest with reasons, record the ledger, and replace the dump date's partition
+in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+
+from orchestration.lib.personal_data import buyer_key
+from orchestration.lib.readers import FileRefused
+from orchestration.lib.settings import Settings
+from orchestration.lib.source_spec import SourceSpec
+from orchestration.lib.warehouse import connect, ensure_audit_tables
+
+
+class MissingDump(Exception):
+    """The delivery for a source and day has not arrived."""
+
+    def __init__(self, spec: SourceSpec, dump_date: date, path: Path):
+        super().__init__(
+            f"no {spec.name} dump for {dump_date:%Y-%m-%d}: expected {path}. The delivery has "
+            "not arrived; put the file there and re-run this day (a day with no data still "
+            "has a file with only its header)."
+        )
+
+
+@dataclass
+class LoadResult:
+    source: str
+    dump_date: date
+    file_name: str
+    sha256: str
+    status: str  # loaded | unchanged
+    rows_read: int = 0
+    rows_staged: int = 0
+    rows_quarantined: int = 0
+    dropped_columns: list[str] = field(default_factory=list)
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_dump(spec: SourceSpec, dump_date: date, settings: Settings) -> LoadResult:
+    path = spec.path(settings.inbox, dump_date)
+    if not path.is_file():
+        raise MissingDump(spec, dump_date, path)
+    sha256 = file_sha256(path)
+    with connect(settings.warehouse) as connection:
+        ensure_audit_tables(connection)
+        _create_raw_table(connection, spec)
+        if _current_sha256(connection, spec, dump_date) == sha256:
+            return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
+    try:
+        incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret)
+    except FileRefused as refusal:
+        _record_refusal(settings, spec, dump_date, path, sha256, refusal.reason)
+        raise
+    with connect(settings.warehouse) as connection:
+        return _replace_partition(connection, spec, dump_date, path, sha256, incoming, dropped)
+
+
+def _create_raw_table(connection, spec: SourceSpec) -> None:
+    columns = ",\n".join(f"{name} {sql_type}" for name, sql_type in spec.stored_columns)
+    connection.execute(
+        f"""CREATE TABLE IF NOT EXISTS {spec.table} (
+            dump_date DATE NOT NULL,
+            source_file VARCHAR NOT NULL,
+            source_sha256 VARCHAR NOT NULL,
+            source_line BIGINT NOT NULL,
+            loaded_at TIMESTAMPTZ NOT NULL,
+            {columns})"""
+    )
+
+
+def _current_sha256(connection, spec: SourceSpec, dump_date: date) -> str | None:
+    row = connection.execute(
+        """SELECT sha256 FROM audit.file_ledger
+           WHERE source = ? AND dump_date = ? AND status = 'loaded'
+           ORDER BY loaded_at DESC LIMIT 1""",
+        [spec.name, dump_date],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _read_as_text(spec: SourceSpec, path: Path, secret: bytes) -> tuple[pa.Table, list[str]]:
+    """The file's rows as text columns named as stored; personal data gone before return."""
+    expected = tuple(c.header for c in spec.columns)
+    text_file = spec.reader(path, expected)
+    missing = [
+        h
+        for h in (*expected, *filter(None, [spec.buyer_account_header]))
+        if h not in text_file.header
+    ]
+    if missing:
+        raise FileRefused(
+            path,
+            f"required column(s) missing: {', '.join(missing)}. The export's layout changed "
+            f"(found: {', '.join(text_file.header)}); re-export with the standard columns.",
+        )
+    known = set(expected) | set(spec.personal_headers)
+    dropped = [h for h in text_file.header if h not in known]
+
+    lines: list[int] = []
+    problems: list[str | None] = []
+    cells: dict[str, list[str | None]] = {c.name: [] for c in spec.columns}
+    buyer_keys: list[str | None] = []
+    for row in text_file.rows:
+        lines.append(row.line_number)
+        problems.append(row.problem)
+        for column in spec.columns:
+            cells[column.name].append(row.cells.get(column.header))
+        if spec.buyer_account_header:
+            buyer_keys.append(buyer_key(row.cells.get(spec.buyer_account_header), secret))
+    arrays = {
+        "source_line": pa.array(lines, pa.int64()),
+        "read_problem": pa.array(problems, pa.string()),
+    }
+    arrays |= {name: pa.array(values, pa.string()) for name, values in cells.items()}
+    if spec.buyer_account_header:
+        arrays["buyer_key"] = pa.array(buyer_keys, pa.string())
+    return pa.table(arrays), dropped
+
+
+def _judge_sql(spec: SourceSpec) -> str:
+    """Each row with its typed values, or the column and reason that keep it out."""
+    problem = {c.name: c.type.problem_sql(f"incoming.{c.name}") for c in spec.columns}
+    first_column = " ".join(
+        f"WHEN p_{name} IS NOT NULL THEN '{c.header}'"
+        for c, name in ((c, c.name) for c in spec.columns)
+    )
+    reasons = ", ".join(f"'{c.header}: ' || p_{c.name}" for c in spec.columns)
+    typed = ", ".join(f"{c.type.value_sql(f'incoming.{c.name}')} AS {c.name}" for c in spec.columns)
+    text_record = ", ".join(f"'{c.header}', incoming.{c.name}" for c in spec.columns)
+    if spec.buyer_account_header:
+        typed += ", incoming.buyer_key"
+        text_record += ", 'buyer_key', incoming.buyer_key"
+    key = ", ".join(spec.key)
+    key_headers = ", ".join(c.header for c in spec.columns if c.name in spec.key)
+    return f"""
+    WITH checked AS (
+        SELECT incoming.source_line, incoming.read_problem,
+               {", ".join(f"{sql} AS p_{name}" for name, sql in problem.items())},
+               {typed},
+               json_object({text_record}) AS raw_record
+        FROM incoming
+    ), judged AS (
+        SELECT *,
+               CASE WHEN read_problem IS NOT NULL THEN NULL {first_column} END AS bad_column,
+               coalesce(read_problem, nullif(concat_ws('; ', {reasons}), '')) AS bad_reason
+        FROM checked
+    ), keyed AS (
+        SELECT *,
+               row_number() OVER key_order AS key_rank,
+               first_value(source_line) OVER key_order AS first_line,
+               first_value(raw_record) OVER key_order AS first_record
+        FROM judged
+        WHERE bad_reason IS NULL
+        WINDOW key_order AS (PARTITION BY {key} ORDER BY source_line)
+    )
+    SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason),
+           NULL AS bad_column, NULL AS bad_reason
+    FROM keyed WHERE key_rank = 1
+    UNION ALL BY NAME
+    SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason),
+           '{key_headers}' AS bad_column,
+           'repeats the key of line ' || first_line ||
+           CASE WHEN raw_record = first_record THEN ' (identical copy; counted once)'
+                ELSE ' with different values (conflicting copy)' END AS bad_reason
+    FROM keyed WHERE key_rank > 1
+    UNION ALL BY NAME
+    SELECT * FROM judged WHERE bad_reason IS NOT NULL
+    """
+
+
+def _replace_partition(
+    connection,
+    spec: SourceSpec,
+    dump_date: date,
+    path: Path,
+    sha256: str,
+    incoming: pa.Table,
+    dropped: list[str],
+) -> LoadResult:
+    stored = [name for name, _ in spec.stored_columns]
+    connection.register("incoming", incoming)
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"CREATE TEMP TABLE judged_rows AS {_judge_sql(spec)}")
+        connection.execute(f"DELETE FROM {spec.table} WHERE dump_date = ?", [dump_date])
+        connection.execute(
+            f"""INSERT INTO {spec.table}
+                (dump_date, source_file, source_sha256, source_line, loaded_at, {", ".join(stored)})
+                SELECT ?, ?, ?, source_line, current_timestamp, {", ".join(stored)}
+                FROM judged_rows WHERE bad_reason IS NULL""",
+            [dump_date, path.name, sha256],
+        )
+        connection.execute(
+            "DELETE FROM audit.quarantine WHERE source = ? AND dump_date = ?",
+            [spec.name, dump_date],
+        )
+        connection.execute(
+            """INSERT INTO audit.quarantine
+               SELECT ?, ?, ?, ?, source_line, bad_column, bad_reason, raw_record, current_timestamp
+               FROM judged_rows WHERE bad_reason IS NOT NULL""",
+            [spec.name, dump_date, path.name, sha256],
+        )
+        reasons = connection.execute(
+            """SELECT coalesce(bad_column, 'row') || ': ' ||
+                      regexp_replace(bad_reason, '^.*?: ', ''), count(*)
+               FROM judged_rows WHERE bad_reason IS NOT NULL GROUP BY ALL ORDER BY 2 DESC"""
+        ).fetchall()
+        rows_read, rows_staged = connection.execute(
+            "SELECT count(*), count(*) FILTER (WHERE bad_reason IS NULL) FROM judged_rows"
+        ).fetchone()
+        rows_quarantined = rows_read - rows_staged
+        connection.execute(
+            """INSERT INTO audit.file_ledger VALUES
+               (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, NULL, current_timestamp)""",
+            [
+                spec.name,
+                dump_date,
+                path.name,
+                sha256,
+                rows_read,
+                rows_staged,
+                rows_quarantined,
+                ", ".join(dropped) or None,
+            ],
+        )
+        connection.execute("DROP TABLE judged_rows")
+        connection.execute("COMMIT")
+    except Exception:
+        connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.unregister("incoming")
+    return LoadResult(
+        spec.name,
+        dump_date,
+        path.name,
+        sha256,
+        "loaded",
+        rows_read,
+        rows_staged,
+        rows_quarantined,
+        dropped,
+        dict(reasons),
+    )
+
+
+def _record_refusal(
+    settings: Settings, spec: SourceSpec, dump_date: date, path: Path, sha256: str, reason: str
+) -> None:
+    with connect(settings.warehouse) as connection:
+        connection.execute(
+            """INSERT INTO audit.file_ledger VALUES
+               (?, ?, ?, ?, 'refused', NULL, 0, NULL, NULL, ?, current_timestamp)""",
+            [spec.name, dump_date, path.name, sha256, reason],
+        )

@@ -1,0 +1,53 @@
+"""What a source is, described once: its file, reader, columns, personal data and key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from orchestration.lib.columns import ColumnType
+from orchestration.lib.readers import Reader
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # as it stands in the export
+    name: str  # as it is stored
+    type: ColumnType
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    extension: str
+    reader: Reader
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str
+    # Personal headers: the one that becomes buyer_key, and those dropped unread.
+    buyer_account_header: str | None = None
+    dropped_personal_headers: tuple[str, ...] = field(default_factory=tuple)
+
+    def file_name(self, dump_date: date) -> str:
+        return f"{self.name}_{dump_date:%Y%m%d}.{self.extension}"
+
+    def path(self, inbox: Path, dump_date: date) -> Path:
+        return inbox / self.name / self.file_name(dump_date)
+
+    @property
+    def table(self) -> str:
+        return f"raw.{self.name}"
+
+    @property
+    def personal_headers(self) -> tuple[str, ...]:
+        own = (self.buyer_account_header,) if self.buyer_account_header else ()
+        return own + self.dropped_personal_headers
+
+    @property
+    def stored_columns(self) -> list[tuple[str, str]]:
+        """(name, SQL type) of the raw table's data columns, buyer_key included."""
+        stored = [(c.name, c.type.sql_type) for c in self.columns]
+        if self.buyer_account_header:
+            stored.insert(1, ("buyer_key", "VARCHAR"))
+        return stored

@@ -1,0 +1,61 @@
+"""Connections to the working warehouse: opened late, always closed, even on failure.
+
+DuckDB allows one writing process per file and dbt runs as a subprocess, so the pipeline
+never keeps a connection open across steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.settings import BUSINESS_TIME_ZONE
+
+AUDIT_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE TABLE IF NOT EXISTS audit.file_ledger (
+    source VARCHAR NOT NULL,
+    dump_date DATE NOT NULL,
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,            -- loaded | refused
+    rows_read BIGINT,
+    rows_staged BIGINT,
+    rows_quarantined BIGINT,
+    dropped_columns VARCHAR,            -- extra export columns not kept, comma separated
+    refusal_reason VARCHAR,
+    loaded_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit.quarantine (
+    source VARCHAR NOT NULL,
+    dump_date DATE NOT NULL,
+    file_name VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    line_number BIGINT NOT NULL,
+    column_name VARCHAR,
+    reason VARCHAR NOT NULL,
+    raw_record VARCHAR,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+"""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(str(path), read_only=read_only)
+    # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
+    connection.execute(f"SET TimeZone = '{BUSINESS_TIME_ZONE}'")
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def ensure_audit_tables(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(AUDIT_DDL)
