@@ -29,6 +29,10 @@ class SourceSpec:
     buyer_account_header: str | None = None
     dropped_personal_headers: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def file_name_pattern(self) -> str:
+        return f"{self.name}_YYYYMMDD.{self.extension}"
+
     def file_name(self, dump_date: date) -> str:
         return f"{self.name}_{dump_date:%Y%m%d}.{self.extension}"
 

@@ -1,0 +1,71 @@
+"""One ingestion asset per source spec, all made by the same factory."""
+
+import dagster as dg
+
+from orchestration.defs.ingestion.sources import SOURCES
+from orchestration.lib.loading import LoadResult, MissingDump, load_dump
+from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL, dump_dates_of
+from orchestration.lib.readers import FileRefused
+from orchestration.lib.settings import Settings
+from orchestration.lib.source_spec import SourceSpec
+
+
+def _ledger_table(results: list[LoadResult]) -> dg.MarkdownMetadataValue:
+    lines = [
+        "| dump date | file | status | read | staged | quarantined | dropped columns |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.dump_date} | {r.file_name} | {r.status} | {r.rows_read} | {r.rows_staged} "
+        f"| {r.rows_quarantined} | {', '.join(r.dropped_columns)} |"
+        for r in results
+    ]
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey(["raw", spec.name]),
+        description=f"{spec.description} Loaded from `<inbox>/{spec.name}/{spec.file_name_pattern}`.",
+        group_name="ingestion",
+        kinds={"python", "duckdb"},
+        partitions_def=DUMP_DATES,
+        backfill_policy=SINGLE_RUN,
+        pool=WAREHOUSE_POOL,
+    )
+    def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = Settings.from_env()
+        results: list[LoadResult] = []
+        failures: list[str] = []
+        for dump_date in dump_dates_of(context):
+            try:
+                result = load_dump(spec, dump_date, settings)
+            except (MissingDump, FileRefused) as problem:
+                context.log.error(str(problem))
+                failures.append(str(problem))
+                continue
+            context.log.info(
+                f"{result.file_name}: {result.status}, read {result.rows_read}, staged "
+                f"{result.rows_staged}, quarantined {result.rows_quarantined}"
+            )
+            results.append(result)
+        if failures:
+            raise dg.Failure(
+                description=f"{spec.name}: {len(failures)} dump(s) not loaded:\n"
+                + "\n".join(failures),
+                metadata={"loaded": _ledger_table(results)},
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "files": _ledger_table(results),
+                "rows_read": sum(r.rows_read for r in results),
+                "rows_staged": sum(r.rows_staged for r in results),
+                "rows_quarantined": sum(r.rows_quarantined for r in results),
+                "files_unchanged": sum(r.status == "unchanged" for r in results),
+            }
+        )
+
+    return ingest
+
+
+ingestion_assets = [build_ingestion_asset(spec) for spec in SOURCES]
