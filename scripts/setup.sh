@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up redcat from a fresh clone: the locked environment in .venv and the dbt manifest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python=$(command -v python3.11 || command -v python3)
+if ! "$python" -m uv --version >/dev/null 2>&1; then
+  echo "==> installing uv (the lock-file tool)"
+  "$python" -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
+fi
+echo "==> installing the locked environment into .venv"
+UV_PYTHON_DOWNLOADS=never "$python" -m uv sync --frozen --all-extras --python "$python" --quiet
+# Dagster reads the dbt manifest when it loads; build it here, not only under `dagster dev`.
+echo "==> parsing the dbt project"
+.venv/bin/dbt parse --profiles-dir profiles --quiet
