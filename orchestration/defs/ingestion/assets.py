@@ -26,7 +26,7 @@ def _ledger_table(results: list[LoadResult]) -> dg.MarkdownMetadataValue:
 def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey(["raw", spec.name]),
-        description=f"{spec.description} Loaded from `<inbox>/{spec.name}/{spec.file_name_pattern}`.",
+        description=f"{spec.description} File: `<inbox>/{spec.name}/{spec.file_name_pattern}`.",
         group_name="ingestion",
         kinds={"python", "duckdb"},
         partitions_def=DUMP_DATES,
