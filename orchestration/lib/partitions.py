@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import date
 
 import dagster as dg
@@ -13,6 +14,8 @@ DUMP_DATES = dg.DailyPartitionsDefinition(
 )
 
 # Files are independent but the warehouse takes one writer: a range of days is one run.
+# (backfill_policy is marked beta in Dagster 1.13; we rely on it deliberately.)
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 SINGLE_RUN = dg.BackfillPolicy.single_run()
 
 # Every step that opens the warehouse for writing takes a slot of this pool.

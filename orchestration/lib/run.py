@@ -30,7 +30,8 @@ def _instance() -> dg.DagsterInstance:
 
 
 def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = None) -> RunOutcome:
-    from orchestration.definitions import defs, pipeline_job
+    from orchestration.definitions import defs
+    from orchestration.defs.pipeline.jobs import pipeline_job
 
     job = defs.get_job_def(pipeline_job.name)
     result = job.execute_in_process(

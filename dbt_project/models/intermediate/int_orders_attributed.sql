@@ -1,0 +1,101 @@
+-- Rules (CONTRACT 2) applied here and nowhere else:
+--   Conversion: an order converts when paid (paid_at present). gross_gmv = amount paid,
+--     net_gmv = amount paid - amount refunded; both 0 for an order not (yet) paid.
+--   Attribution (last click, through the CID), for every order, paid or not:
+--     organic            no CID
+--     unmatched_cid      CID not in any loaded click (re-evaluated on every run)
+--     paid_before_click  paid earlier than the click: invalid, never counted
+--     attributed         otherwise
+--     Where the CID matches a click, the order carries its click_ts, click_date, note_id,
+--     kol_id and campaign_id; otherwise they are empty.
+--   Lag: lag_days = paid date - click date, both Asia/Shanghai calendar dates; set only for
+--     attributed paid orders (lags beyond 30 days are kept here, and fall in no window).
+
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_latest') }}
+
+),
+
+clicks as (
+
+    select * from {{ ref('int_clicks_deduplicated') }}
+
+),
+
+joined as (
+
+    select
+        orders.*,
+        {{ shanghai_date('orders.paid_at') }} as paid_date,
+        clicks.cid as matched_cid,
+        clicks.click_ts,
+        clicks.click_date,
+        clicks.note_id,
+        clicks.kol_id,
+        clicks.campaign_id,
+        clicks.target_platform as click_platform
+
+    from orders
+    left join clicks on orders.cid = clicks.cid
+
+),
+
+attributed as (
+
+    select
+        joined.*,
+        case
+            when cid is null then 'organic'
+            when matched_cid is null then 'unmatched_cid'
+            when paid_at is not null and paid_at < click_ts then 'paid_before_click'
+            else 'attributed'
+        end as attribution_status
+
+    from joined
+
+),
+
+final as (
+
+    select
+        platform,
+        order_id,
+        cid,
+        buyer_key,
+        store_id,
+        created_at,
+        paid_at,
+        paid_date,
+        paid_at is not null as is_paid,
+        order_status,
+        status,
+        item_title,
+        item_count,
+        paid_amount,
+        refund_amount,
+        case when paid_at is not null then paid_amount else 0 end as gross_gmv,
+        case when paid_at is not null then paid_amount - refund_amount else 0 end as net_gmv,
+        attribution_status,
+        click_ts,
+        click_date,
+        note_id,
+        kol_id,
+        campaign_id,
+        click_platform,
+        case
+            when attribution_status = 'attributed' and paid_at is not null
+                then cast({{ dbt.datediff('click_date', 'paid_date', 'day') }} as {{ dbt.type_int() }})
+        end as lag_days,
+        first_dump_date,
+        dump_date,
+        source_file,
+        source_line
+
+    from attributed
+
+)
+
+select * from final

@@ -1,0 +1,216 @@
+{%- set windows = var('conversion_windows') %}
+
+with
+
+campaigns as (
+
+    select * from {{ ref('int_campaigns_latest') }}
+
+),
+
+note_costs as (
+
+    select * from {{ ref('int_note_costs') }}
+
+),
+
+note_daily as (
+
+    select * from {{ ref('fct_note_daily') }}
+
+),
+
+click_outcomes as (
+
+    select * from {{ ref('int_click_outcomes') }}
+
+),
+
+industry_benchmarks as (
+
+    select * from {{ ref('benchmark_industry_roi') }}
+
+),
+
+lag_share_benchmarks as (
+
+    select * from {{ ref('benchmark_platform_lag_share') }}
+
+),
+
+costs_per_campaign as (
+
+    select
+        campaign_id,
+        count(*) as notes,
+        count(distinct kol_id) as kols,
+        sum(ad_spend) as ad_spend,
+        sum(kol_fee) as kol_fees,
+        sum(platform_fee_exact) as platform_fee_exact,
+        sum(total_cost_exact) as total_cost_exact
+
+    from note_costs
+    group by campaign_id
+
+),
+
+activity_per_campaign as (
+
+    select
+        campaign_id,
+        sum(impressions) as impressions,
+        sum(reads) as reads,
+        sum(engagements) as engagements
+
+    from note_daily
+    group by campaign_id
+
+),
+
+outcomes_per_campaign as (
+
+    select
+        campaign_id,
+        count(*) as clicks,
+        sum(store_visits) as store_visits,
+        sum(add_to_carts) as add_to_carts,
+        {%- for n in windows %}
+        sum(orders_t{{ n }}) as orders_t{{ n }},
+        sum(gmv_t{{ n }}) as gmv_t{{ n }},
+        {%- endfor %}
+        sum(net_gmv_t30) as net_gmv_t30,
+        sum(orders_after_t7) as orders_after_t7,
+        sum(orders_after_t15) as orders_after_t15,
+        max(click_date) as last_click_date,
+        {%- for n in windows %}
+        {{ all_windows_complete('t' ~ n ~ '_complete') }} as t{{ n }}_complete{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from click_outcomes
+    group by campaign_id
+
+),
+
+joined as (
+
+    select
+        campaigns.campaign_id,
+        campaigns.campaign_name,
+        campaigns.brand,
+        campaigns.industry,
+        campaigns.store_platform,
+        campaigns.store_id,
+        campaigns.start_date,
+        campaigns.end_date,
+        campaigns.daily_budget_cny,
+        campaigns.store_score,
+
+        coalesce(costs_per_campaign.kols, 0) as kols,
+        coalesce(costs_per_campaign.notes, 0) as notes,
+        coalesce(activity_per_campaign.impressions, 0) as impressions,
+        coalesce(activity_per_campaign.reads, 0) as reads,
+        coalesce(activity_per_campaign.engagements, 0) as engagements,
+        coalesce(outcomes_per_campaign.clicks, 0) as clicks,
+        coalesce(outcomes_per_campaign.store_visits, 0) as store_visits,
+        coalesce(outcomes_per_campaign.add_to_carts, 0) as add_to_carts,
+
+        {{ to_money('coalesce(costs_per_campaign.ad_spend, 0)') }} as ad_spend,
+        {{ to_money('coalesce(costs_per_campaign.kol_fees, 0)') }} as kol_fees,
+        {{ to_money('coalesce(costs_per_campaign.platform_fee_exact, 0)') }} as platform_fee,
+        {{ to_money('coalesce(costs_per_campaign.total_cost_exact, 0)') }} as total_cost,
+
+        {%- for n in windows %}
+        coalesce(outcomes_per_campaign.orders_t{{ n }}, 0) as orders_t{{ n }},
+        {{ to_money('coalesce(outcomes_per_campaign.gmv_t' ~ n ~ ', 0)') }} as gmv_t{{ n }},
+        {%- endfor %}
+        {{ to_money('coalesce(outcomes_per_campaign.net_gmv_t30, 0)') }} as net_gmv_t30,
+        coalesce(outcomes_per_campaign.orders_after_t7, 0) as orders_after_t7,
+        coalesce(outcomes_per_campaign.orders_after_t15, 0) as orders_after_t15,
+
+        industry_benchmarks.top50_roi as benchmark_roi,
+        lag_share_t7.share as benchmark_share_after_t7,
+        lag_share_t15.share as benchmark_share_after_t15,
+
+        outcomes_per_campaign.last_click_date,
+        {%- for n in windows %}
+        outcomes_per_campaign.t{{ n }}_complete{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from campaigns
+    left join costs_per_campaign on campaigns.campaign_id = costs_per_campaign.campaign_id
+    left join activity_per_campaign on campaigns.campaign_id = activity_per_campaign.campaign_id
+    left join outcomes_per_campaign on campaigns.campaign_id = outcomes_per_campaign.campaign_id
+    left join industry_benchmarks on campaigns.industry = industry_benchmarks.industry
+    left join lag_share_benchmarks as lag_share_t7
+        on campaigns.store_platform = lag_share_t7.platform
+        and lag_share_t7.after_day = 7
+    left join lag_share_benchmarks as lag_share_t15
+        on campaigns.store_platform = lag_share_t15.platform
+        and lag_share_t15.after_day = 15
+
+),
+
+final as (
+
+    select
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(campaign_name as {{ dbt.type_string() }}) as campaign_name,
+        cast(brand as {{ dbt.type_string() }}) as brand,
+        cast(industry as {{ dbt.type_string() }}) as industry,
+        cast(store_platform as {{ dbt.type_string() }}) as store_platform,
+        cast(store_id as {{ dbt.type_string() }}) as store_id,
+        cast(start_date as date) as start_date,
+        cast(end_date as date) as end_date,
+        cast(daily_budget_cny as {{ type_money() }}) as daily_budget_cny,
+        cast(store_score as decimal(4,2)) as store_score,
+
+        cast(kols as {{ dbt.type_bigint() }}) as kols,
+        cast(notes as {{ dbt.type_bigint() }}) as notes,
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(reads as {{ dbt.type_bigint() }}) as reads,
+        cast(engagements as {{ dbt.type_bigint() }}) as engagements,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(store_visits as {{ dbt.type_bigint() }}) as store_visits,
+        cast(add_to_carts as {{ dbt.type_bigint() }}) as add_to_carts,
+
+        ad_spend,
+        kol_fees,
+        platform_fee,
+        total_cost,
+
+        {%- for n in windows %}
+        cast(orders_t{{ n }} as {{ dbt.type_bigint() }}) as orders_t{{ n }},
+        {%- endfor %}
+        {%- for n in windows %}
+        gmv_t{{ n }},
+        {%- endfor %}
+        net_gmv_t30,
+        {%- for n in windows %}
+        {{ safe_ratio('gmv_t' ~ n, 'total_cost') }} as roi_t{{ n }},
+        {%- endfor %}
+
+        {{ safe_ratio('orders_after_t7', 'orders_t30') }} as share_after_t7,
+        {{ safe_ratio('orders_after_t15', 'orders_t30') }} as share_after_t15,
+        cast(benchmark_share_after_t7 as {{ type_ratio() }}) as benchmark_share_after_t7,
+        cast(benchmark_share_after_t15 as {{ type_ratio() }}) as benchmark_share_after_t15,
+        cast(benchmark_roi as {{ type_ratio() }}) as benchmark_roi,
+
+        -- Eligibility (CONTRACT 2, Red Star requirements)
+        cast(kols >= 2 as {{ dbt.type_boolean() }}) as redstar_eligible,
+        cast(
+            kols >= 2
+            and coalesce(store_score >= 4.5, false)
+            and coalesce(daily_budget_cny >= 5000, false)
+            as {{ dbt.type_boolean() }}
+        ) as redcat_eligible,
+
+        cast(last_click_date as date) as last_click_date,
+        {%- for n in windows %}
+        cast(t{{ n }}_complete as {{ dbt.type_boolean() }}) as t{{ n }}_complete{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from joined
+
+)
+
+select * from final

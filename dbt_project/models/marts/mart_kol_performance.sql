@@ -1,0 +1,146 @@
+with
+
+note_costs as (
+
+    select * from {{ ref('int_note_costs') }}
+
+),
+
+notes as (
+
+    select * from {{ ref('int_notes_latest') }}
+
+),
+
+note_daily as (
+
+    select * from {{ ref('fct_note_daily') }}
+
+),
+
+click_outcomes as (
+
+    select * from {{ ref('int_click_outcomes') }}
+
+),
+
+costs_per_kol_campaign as (
+
+    select
+        note_costs.kol_id,
+        note_costs.campaign_id,
+        max(notes.kol_nickname) as kol_nickname,
+        count(*) as notes,
+        sum(note_costs.ad_spend) as ad_spend,
+        sum(note_costs.kol_fee) as kol_fees,
+        sum(note_costs.platform_fee_exact) as platform_fee_exact,
+        sum(note_costs.total_cost_exact) as total_cost_exact
+
+    from note_costs
+    inner join notes on note_costs.note_id = notes.note_id
+    group by note_costs.kol_id, note_costs.campaign_id
+
+),
+
+activity_per_kol_campaign as (
+
+    select
+        kol_id,
+        campaign_id,
+        sum(impressions) as impressions,
+        sum(reads) as reads,
+        sum(engagements) as engagements
+
+    from note_daily
+    group by kol_id, campaign_id
+
+),
+
+outcomes_per_kol_campaign as (
+
+    select
+        kol_id,
+        campaign_id,
+        count(*) as clicks,
+        sum(store_visits) as store_visits,
+        sum(add_to_carts) as add_to_carts,
+        sum(orders_t7) as orders_t7,
+        sum(gmv_t7) as gmv_t7,
+        sum(orders_t30) as orders_t30,
+        sum(gmv_t30) as gmv_t30,
+        sum(net_gmv_t30) as net_gmv_t30,
+        {{ all_windows_complete('t7_complete') }} as t7_complete,
+        {{ all_windows_complete('t30_complete') }} as t30_complete
+
+    from click_outcomes
+    group by kol_id, campaign_id
+
+),
+
+joined as (
+
+    select
+        costs.kol_id,
+        costs.campaign_id,
+        costs.kol_nickname,
+        costs.notes,
+        coalesce(activity.impressions, 0) as impressions,
+        coalesce(activity.reads, 0) as reads,
+        coalesce(activity.engagements, 0) as engagements,
+        coalesce(outcomes.clicks, 0) as clicks,
+        coalesce(outcomes.store_visits, 0) as store_visits,
+        coalesce(outcomes.add_to_carts, 0) as add_to_carts,
+        coalesce(outcomes.orders_t7, 0) as orders_t7,
+        {{ to_money('coalesce(outcomes.gmv_t7, 0)') }} as gmv_t7,
+        coalesce(outcomes.orders_t30, 0) as orders_t30,
+        {{ to_money('coalesce(outcomes.gmv_t30, 0)') }} as gmv_t30,
+        {{ to_money('coalesce(outcomes.net_gmv_t30, 0)') }} as net_gmv_t30,
+        {{ to_money('costs.ad_spend') }} as ad_spend,
+        {{ to_money('costs.kol_fees') }} as kol_fees,
+        {{ to_money('costs.platform_fee_exact') }} as platform_fee,
+        {{ to_money('costs.total_cost_exact') }} as total_cost,
+        outcomes.t7_complete,
+        outcomes.t30_complete
+
+    from costs_per_kol_campaign as costs
+    left join activity_per_kol_campaign as activity
+        on costs.kol_id = activity.kol_id
+        and costs.campaign_id = activity.campaign_id
+    left join outcomes_per_kol_campaign as outcomes
+        on costs.kol_id = outcomes.kol_id
+        and costs.campaign_id = outcomes.campaign_id
+
+),
+
+final as (
+
+    select
+        cast(kol_id as {{ dbt.type_string() }}) as kol_id,
+        cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
+        cast(kol_nickname as {{ dbt.type_string() }}) as kol_nickname,
+        cast(notes as {{ dbt.type_bigint() }}) as notes,
+        cast(impressions as {{ dbt.type_bigint() }}) as impressions,
+        cast(reads as {{ dbt.type_bigint() }}) as reads,
+        cast(engagements as {{ dbt.type_bigint() }}) as engagements,
+        cast(clicks as {{ dbt.type_bigint() }}) as clicks,
+        cast(store_visits as {{ dbt.type_bigint() }}) as store_visits,
+        cast(add_to_carts as {{ dbt.type_bigint() }}) as add_to_carts,
+        cast(orders_t7 as {{ dbt.type_bigint() }}) as orders_t7,
+        cast(orders_t30 as {{ dbt.type_bigint() }}) as orders_t30,
+        gmv_t7,
+        gmv_t30,
+        net_gmv_t30,
+        ad_spend,
+        kol_fees,
+        platform_fee,
+        total_cost,
+        {{ safe_ratio('gmv_t7', 'total_cost') }} as roi_t7,
+        {{ safe_ratio('gmv_t30', 'total_cost') }} as roi_t30,
+        cast(t7_complete as {{ dbt.type_boolean() }}) as t7_complete,
+        cast(t30_complete as {{ dbt.type_boolean() }}) as t30_complete
+
+    from joined
+
+)
+
+select * from final
