@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export DAGSTER_HOME=${DAGSTER_HOME:-$PWD/data/dagster_home}
 mkdir -p "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
-.venv/bin/dbt parse --profiles-dir profiles --quiet
+.venv/bin/dbt parse --profiles-dir profiles --target-path dbt_project/target --quiet
 .venv/bin/dagster-daemon run &
 daemon=$!
 trap 'kill $daemon' EXIT

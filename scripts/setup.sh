@@ -12,4 +12,4 @@ echo "==> installing the locked environment into .venv"
 UV_PYTHON_DOWNLOADS=never "$python" -m uv sync --frozen --all-extras --python "$python" --quiet
 # Dagster reads the dbt manifest when it loads; build it here, not only under `dagster dev`.
 echo "==> parsing the dbt project"
-.venv/bin/dbt parse --profiles-dir profiles --quiet
+.venv/bin/dbt parse --profiles-dir profiles --target-path dbt_project/target --quiet

@@ -33,7 +33,7 @@ def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = N
     from orchestration.definitions import defs
     from orchestration.defs.pipeline.jobs import pipeline_job
 
-    job = defs.get_job_def(pipeline_job.name)
+    job = defs.resolve_job_def(pipeline_job.name)
     result = job.execute_in_process(
         run_config=QUIET_RUN_CONFIG,
         instance=instance or _instance(),

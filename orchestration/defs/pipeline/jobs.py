@@ -2,12 +2,9 @@
 
 import dagster as dg
 
-from orchestration.lib.partitions import DUMP_DATES
-
 pipeline_job = dg.define_asset_job(
     "redcat_pipeline",
     selection=dg.AssetSelection.all(),
-    partitions_def=DUMP_DATES,
     description=(
         "Load the dumps of the selected dump dates, rebuild every model and mart from all "
         "loaded dumps, and publish the analysts' snapshot once every gate has passed."
