@@ -73,9 +73,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return space
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def examples_run(tmp_path_factory: pytest.TempPathFactory):
-    """The examples loaded and built once per module by one real pipeline run."""
+    """The examples loaded and built once by one real pipeline run, shared read-only."""
     from orchestration.lib.run import run_pipeline
 
     space = Workspace(tmp_path_factory.mktemp("examples"))

@@ -1,13 +1,20 @@
 {#-
     Maturity (CONTRACT section 2), the window-completeness rule in one place:
     the T+N window of clicks made on day `click_date` is complete once the order dumps of the
-    click's platform are loaded, contiguously, through day click_date + N.
-
-    `loaded_through` comes from int_order_dumps_loaded (per platform); NULL (no order dump
-    loaded) means not complete. `n` may be a literal or a column (e.g. lag_days).
+    click's platform are loaded through day click_date + N, i.e. every day click_date ..
+    click_date + N has its order dump loaded:
+        loaded_from <= click_date  and  loaded_through >= click_date + N
+    `loaded_from` / `loaded_through` come from int_order_dumps_loaded (per platform: first
+    loaded order dump, end of the contiguous run from it); NULL (nothing loaded) means not
+    complete. A click made before the first loaded order dump never gets a complete window:
+    orders paid on those days were never loaded. `n` may be a literal or a column (lag_days).
 -#}
-{% macro is_window_complete(click_date, n, loaded_through) -%}
-    coalesce({{ dbt.datediff(click_date, loaded_through, 'day') }} >= {{ n }}, false)
+{% macro is_window_complete(click_date, n, loaded_from, loaded_through) -%}
+    coalesce(
+        {{ loaded_from }} <= {{ click_date }}
+        and {{ dbt.datediff(click_date, loaded_through, 'day') }} >= {{ n }},
+        false
+    )
 {%- endmacro %}
 
 {#-

@@ -109,9 +109,10 @@ final as (
         cast(coalesce(conversions_per_click.orders_any_lag, 0) as {{ dbt.type_bigint() }}) as orders_any_lag,
         cast(coalesce(conversions_per_click.gmv_any_lag, 0) as {{ type_money() }}) as gmv_any_lag,
 
+        order_dumps.first_dump_date as loaded_from_date,
         order_dumps.loaded_through_date,
         {%- for n in windows %}
-        {{ is_window_complete('clicks.click_date', n, 'order_dumps.loaded_through_date') }} as t{{ n }}_complete{{ ',' if not loop.last }}
+        {{ is_window_complete('clicks.click_date', n, 'order_dumps.first_dump_date', 'order_dumps.loaded_through_date') }} as t{{ n }}_complete{{ ',' if not loop.last }}
         {%- endfor %}
 
     from clicks

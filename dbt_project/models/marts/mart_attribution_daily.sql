@@ -46,7 +46,7 @@ final as (
                       'per_day.paid_orders - per_day.organic_orders') }} as cid_match_rate,
         {{ to_money('per_day.gross_gmv') }} as gross_gmv,
         {{ to_money('per_day.attributed_gross_gmv') }} as attributed_gross_gmv,
-        cast({{ is_window_complete('per_day.paid_date', 0, 'order_dumps.loaded_through_date') }}
+        cast({{ is_window_complete('per_day.paid_date', 0, 'order_dumps.first_dump_date', 'order_dumps.loaded_through_date') }}
             as {{ dbt.type_boolean() }}) as order_dumps_loaded
 
     from per_day

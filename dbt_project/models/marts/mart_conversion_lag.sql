@@ -70,6 +70,7 @@ grid as (
         coalesce(conversions.orders, 0) as orders,
         coalesce(conversions.gross_gmv, 0) as gross_gmv,
         coalesce(conversions.net_gmv, 0) as net_gmv,
+        order_dumps.first_dump_date,
         order_dumps.loaded_through_date
 
     from cohorts
@@ -121,7 +122,7 @@ final as (
         cast(cumulative_orders as {{ dbt.type_bigint() }}) as cumulative_orders,
         {{ to_money('cumulative_gross_gmv') }} as cumulative_gross_gmv,
         {{ to_money('cumulative_net_gmv') }} as cumulative_net_gmv,
-        cast({{ is_window_complete('click_date', 'lag_days', 'loaded_through_date') }} as {{ dbt.type_boolean() }}) as is_complete
+        cast({{ is_window_complete('click_date', 'lag_days', 'first_dump_date', 'loaded_through_date') }} as {{ dbt.type_boolean() }}) as is_complete
 
     from cumulated
 

@@ -42,7 +42,7 @@ final as (
         {{ to_money('per_day.net_gmv') }} as net_gmv,
         cast(per_day.orders_within_t30 as {{ dbt.type_bigint() }}) as orders_within_t30,
         {{ to_money('per_day.gross_gmv_within_t30') }} as gross_gmv_within_t30,
-        cast({{ is_window_complete('per_day.paid_date', 0, 'order_dumps.loaded_through_date') }}
+        cast({{ is_window_complete('per_day.paid_date', 0, 'order_dumps.first_dump_date', 'order_dumps.loaded_through_date') }}
             as {{ dbt.type_boolean() }}) as order_dumps_loaded
 
     from per_day

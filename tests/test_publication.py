@@ -1,0 +1,90 @@
+"""Publication: the analysts' file holds the last good marts and says what built them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+
+from orchestration.lib.loading import file_sha256
+from orchestration.lib.run import run_pipeline
+
+DAY_1, DAY_2, DAY_3 = date(2026, 5, 13), date(2026, 5, 14), date(2026, 5, 15)
+
+
+def _published(workspace, sql: str) -> list[tuple]:
+    with duckdb.connect(str(workspace.published), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def _marts(path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        names = [
+            n
+            for (n,) in connection.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'marts' ORDER BY 1"
+            ).fetchall()
+        ]
+        return {n: sorted(connection.execute(f"SELECT * FROM marts.{n}").fetchall()) for n in names}
+
+
+def test_a_run_publishes_the_marts_with_their_provenance(workspace):
+    workspace.copy_examples()
+    with workspace.instance() as instance:
+        outcome = run_pipeline(DAY_1, DAY_2, instance)
+    assert outcome.success, outcome.failures
+
+    published = _marts(workspace.published)
+    assert {"fct_orders", "fct_clicks", "mart_campaign_roi"} <= set(published)
+    assert published == _marts(workspace.warehouse)
+
+    snapshots = _published(
+        workspace,
+        "SELECT snapshot_id, code_version, dagster_run_id, files FROM audit.published_snapshot",
+    )
+    assert len(snapshots) == 1
+    snapshot_id, code_version, run_id, files = snapshots[0]
+    assert code_version.startswith("redcat ")
+    assert run_id == outcome.run_id
+    files = json.loads(files)
+    assert len(files) == 12  # six sources, two days
+    tmall = next(f for f in files if f["file_name"] == "tmall_orders_20260513.csv")
+    assert tmall["sha256"] == file_sha256(workspace.inbox / "tmall_orders" / tmall["file_name"])
+    assert _published(
+        workspace,
+        f"SELECT count(*) FROM audit.published_snapshot_file WHERE snapshot_id = '{snapshot_id}'",
+    ) == [(12,)]
+    assert _published(workspace, "SELECT count(*) FROM audit.file_ledger") == [(12,)]
+
+
+def test_a_failed_run_leaves_the_published_file_as_it_was(workspace):
+    workspace.copy_examples()
+    with workspace.instance() as instance:
+        assert run_pipeline(DAY_1, DAY_2, instance).success
+        before = file_sha256(workspace.published)
+
+        # Day 3 has no dumps at all: its ingestion fails, so nothing downstream runs.
+        outcome = run_pipeline(DAY_1, DAY_3, instance)
+
+    assert not outcome.success
+    assert any("no tmall_orders dump for 2026-05-15" in f for f in outcome.failures)
+    assert file_sha256(workspace.published) == before
+
+
+def test_each_publication_adds_to_the_snapshot_history(workspace):
+    workspace.copy_examples()
+    with workspace.instance() as instance:
+        assert run_pipeline(DAY_1, DAY_1, instance).success
+        first_orders = _published(workspace, "SELECT count(*) FROM marts.fct_orders")
+        assert run_pipeline(DAY_2, DAY_2, instance).success
+
+    history = _published(
+        workspace, "SELECT file_count FROM audit.published_snapshot ORDER BY published_at"
+    )
+    assert history == [(6,), (12,)]
+    assert first_orders == [(5,)]
+    assert _published(workspace, "SELECT count(*) FROM marts.fct_orders") == [(8,)]
+    leftovers = list(workspace.published.parent.glob(".*.building"))
+    assert leftovers == []
