@@ -26,7 +26,9 @@ def generate(args: argparse.Namespace) -> int:
     summary = generate_dumps(
         Path(args.out), args.start, args.end, scale=args.scale, seed=args.seed, progress=print
     )
-    print(f"wrote {summary}")
+    rows = ", ".join(f"{source} {count}" for source, count in summary.rows.items())
+    print(f"wrote {summary.files_written} files to {summary.out_dir} (rows: {rows})")
+    print(f"recorded truth (not read by the pipeline): {summary.truth_dir}")
     return 0
 
 

@@ -11,6 +11,7 @@ import csv
 import gzip
 import io
 import json
+import random
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -238,6 +239,7 @@ def test_jd_workbooks_hold_ids_as_text(small: GenerationSummary) -> None:
     for path in sorted((small.out_dir / "jd_orders").iterdir()):
         header, rows = _jd_rows(path)
         assert header == JD_HEADER
+        assert len({r["订单号"] for r in rows}) == len(rows)
         for r in rows:
             # A numeric cell would come back as a float and lose the id's text form.
             assert isinstance(r["订单号"], str) and re.fullmatch(r"\d{12}", r["订单号"])
@@ -375,6 +377,18 @@ def test_truth_matches_the_dumps(small: GenerationSummary) -> None:
     assert 0.003 < len(late) / len(clicks_truth) < 0.03
     assert repeats > 0
 
+    # 点击量 is the ads platform's own count: close to the click log, note by note.
+    reported: dict[str, int] = {}
+    for path in sorted((small.out_dir / "rednote_note_metrics").iterdir()):
+        for r in _csv_rows(path, "utf-8-sig")[1]:
+            reported[r["笔记ID"]] = reported.get(r["笔记ID"], 0) + int(r["点击量"])
+    logged: dict[str, int] = {}
+    for c in clicks_truth:
+        logged[c["note_id"]] = logged.get(c["note_id"], 0) + 1
+    assert set(logged) <= set(reported)
+    for note_id, count in reported.items():
+        assert abs(count - logged.get(note_id, 0)) <= max(5, 0.1 * count), note_id
+
 
 def test_costs_and_eligibility_in_truth(small: GenerationSummary) -> None:
     spend: dict[str, Decimal] = {}
@@ -434,3 +448,30 @@ def test_lag_shares_meet_the_benchmarks(tmp_path: Path) -> None:
         share = sum(lag > boundary for lag in window) / len(window)
         assert abs(share - 0.40) <= 0.05, (platform, share)
         assert any(lag > 30 for lag in lags[platform]), platform
+
+
+def test_attribution_rule_of_the_truth() -> None:
+    """Cases too rare to rely on in a sample: a click delivered after the range (a late click
+    of its last day) leaves its orders unmatched; payment before the click is invalid."""
+    from orchestration.generator.orders import Click, new_order
+    from orchestration.generator.truth import attribution
+    from orchestration.generator.world import build_world
+
+    world = build_world(1, 1.0, START, END)
+    note = world.campaigns[0].notes[0]
+    click_time = datetime(2026, 5, 23, 23, 50)
+    product = note.campaign.brand.products[0]
+    rng = random.Random(0)
+
+    def status(delivered: date | None, paid: datetime | None) -> str:
+        click = Click("ab" * 16, click_time, note, 0, "feed", delivered)
+        created = paid - timedelta(minutes=1) if paid else click_time + timedelta(minutes=5)
+        order = new_order(rng, note.campaign.store, product, created, paid, click.cid, click)
+        return attribution(order, END)
+
+    after, before = click_time + timedelta(minutes=5), click_time - timedelta(hours=2)
+    assert status(END, after) == "attributed"
+    assert status(END, None) == "attributed"
+    assert status(None, after) == "unmatched_cid"
+    assert status(END, before) == "paid_before_click"
+    assert status(None, before) == "unmatched_cid"

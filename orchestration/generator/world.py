@@ -153,7 +153,8 @@ def build_world(seed: int, scale: float, start: date, end: date) -> World:
     drafts = []
     for slot in range(slot_count(scale)):
         rng = random.Random(f"{seed}:slot:{slot}")
-        begin = start if slot == 0 else start + timedelta(days=rng.randint(0, 3))
+        # Every slot launches on the first day, so the first dumps are not empty.
+        begin = start
         k = 0
         while begin <= horizon:
             duration = rng.randint(28, 70)
@@ -197,9 +198,11 @@ def build_world(seed: int, scale: float, start: date, end: date) -> World:
             paid_conversion=PAID_CONVERSION[brand.industry] * rng.uniform(0.8, 1.2),
         )
         kols = 1 if profile == "single_kol" else rng.randint(2, kol_max)
-        for j in sorted(rng.sample(range(kol_pool), kols)):
+        for i, j in enumerate(sorted(rng.sample(range(kol_pool), kols))):
             kol = _kol(seed, brand_index, j)
-            publish = begin + timedelta(days=rng.randint(0, min(3, duration - 1)))
+            # The first KOL's launch note goes live with the campaign.
+            delay = 0 if i == 0 else rng.randint(0, min(3, duration - 1))
+            publish = begin + timedelta(days=delay)
             for _ in range(rng.randint(1, 3)):
                 if publish > campaign.end_date:
                     break
@@ -292,7 +295,7 @@ def _set_economics(campaign: Campaign, rng: random.Random, rate: float) -> None:
         # Shift cost from ads to fees so a small budget still covers the day's clicks.
         ad_share = min(ad_share, 0.7 * campaign.budget_cents / max(daily_spend / ad_share, 1))
     else:
-        budget = _round_up(daily_spend * rng.uniform(1.5, 3.0), 50000)
+        budget = max(100000, _round_up(daily_spend * rng.uniform(1.5, 3.0), 50000))
         if campaign.profile in ("eligible", "low_score"):
             budget = max(budget, rng.choice((5000, 6000, 8000, 10000)) * 100)
         campaign.budget_cents = budget

@@ -25,6 +25,9 @@ class ColumnType:
     description: str = ""
     required: bool = True
     allowed: tuple[str, ...] = field(default_factory=tuple)
+    # Bounds of the typed value, where the text pattern alone does not enforce them.
+    min_value: float | None = None
+    max_value: float | None = None
 
     def optional(self) -> ColumnType:
         return replace(self, required=False)
@@ -52,6 +55,11 @@ class ColumnType:
             f"WHEN {cell} IS NOT NULL AND {self.value_sql(cell)} IS NULL "
             f"THEN {_quote('not ' + self.description)}"
         )
+        bounds = [f"{self.value_sql(cell)} < {self.min_value}"] if self.min_value is not None else []
+        if self.max_value is not None:
+            bounds.append(f"{self.value_sql(cell)} > {self.max_value}")
+        if bounds:
+            checks.append(f"WHEN {' OR '.join(bounds)} THEN {_quote('not ' + self.description)}")
         return "CASE " + " ".join(checks) + " END"
 
 
@@ -68,12 +76,15 @@ CID = ColumnType("VARCHAR", r"[0-9a-f]{32}", "a click id of 32 lowercase hex cha
 NOTE_ID = ColumnType("VARCHAR", r"[0-9a-f]{24}", "a note id of 24 lowercase hex characters")
 TMALL_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{18,19}", "a Tmall order id of 18 or 19 digits")
 JD_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{12}", "a JD order id of 12 digits")
-COUNT = ColumnType("BIGINT", r"[0-9]{1,15}", "a whole number of zero or more")
+COUNT = ColumnType("BIGINT", r"[0-9]{1,15}", "a whole number of zero or more", min_value=0)
 MONEY = ColumnType(
-    "DECIMAL(18,2)", r"[0-9]{1,16}(\.[0-9]{1,2})?", "an amount of money ≥ 0 with at most 2 decimals"
+    "DECIMAL(18,2)",
+    r"[0-9]{1,16}(\.[0-9]{1,2})?",
+    "an amount of money ≥ 0 with at most 2 decimals",
+    min_value=0,
 )
 SCORE = ColumnType(
-    "DECIMAL(4,2)", r"(5(\.0{1,2})?|[0-4](\.[0-9]{1,2})?)", "a score from 0.0 to 5.0"
+    "DECIMAL(4,2)", r"[0-9](\.[0-9]{1,2})?", "a score from 0.0 to 5.0", min_value=0, max_value=5
 )
 DATE = ColumnType("DATE", r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date YYYY-MM-DD")
 LOCAL_TIME = LocalTimestamp(
@@ -87,3 +98,5 @@ ISO_TIME = ColumnType(
     "an ISO 8601 time with its UTC offset",
 )
 PLATFORM = TEXT.one_of("tmall", "jd")
+# Not read from a file: the keyed hash (HMAC-SHA256, hex) that replaces a buyer account.
+BUYER_KEY = ColumnType("VARCHAR", r"[0-9a-f]{64}", "a buyer key of 64 lowercase hex characters")

@@ -1,7 +1,9 @@
 """Readers turn one native export into a header and rows of text cells.
 
 They stream where the format allows (CSV, JSON Lines), so a dump of hundreds of MB is
-never held as one string; cells stay text so ids keep every digit.
+never held as one string; cells stay text so ids keep every digit. A file that is not what
+its name says (another format, encoding or a cut transfer) is refused as a whole, with a
+reason that says what to do.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+REDELIVER = "redeliver the corrected file under the same name and re-run the day"
+
 
 class FileRefused(Exception):
     """The whole file cannot be staged; nothing of it is written."""
 
     def __init__(self, file: Path, reason: str):
-        super().__init__(f"{file.name}: {reason}")
+        super().__init__(f"{file.name} refused: {reason}")
         self.file = file
         self.reason = reason
 
@@ -33,6 +37,7 @@ class TextRow:
     line_number: int  # 1 = first data row
     cells: dict[str, str | None]
     problem: str | None = None  # a row the reader could not even split into cells
+    raw_text: str | None = None  # such a row as it stands, for the quarantine
 
 
 @dataclass
@@ -41,7 +46,27 @@ class TextFile:
     rows: Iterator[TextRow]
 
 
+# (path, headers a record may leave out) -> the file as text. Only JSON Lines uses the
+# second argument: an exporter may omit a key whose value is null.
 Reader = Callable[[Path, tuple[str, ...]], TextFile]
+
+# The first bytes of the formats a dump is mistaken for, and how to name them.
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (a zip archive)"),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel .xls workbook"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (codecs.BOM_UTF16_LE, "UTF-16 text"),
+    (codecs.BOM_UTF16_BE, "UTF-16 text"),
+)
+
+
+def _file_kind(start: bytes) -> str | None:
+    return next((kind for signature, kind in _SIGNATURES if start.startswith(signature)), None)
+
+
+def _first_bytes(path: Path, size: int = 8) -> bytes:
+    with open(path, "rb") as raw:
+        return raw.read(size)
 
 
 def _clean(cell: str | None) -> str | None:
@@ -51,24 +76,50 @@ def _clean(cell: str | None) -> str | None:
     return cell or None
 
 
-def _csv(path: Path, encoding: str) -> TextFile:
+def _csv(path: Path, encoding: str, label: str) -> TextFile:
+    kind = _file_kind(_first_bytes(path))
+    if kind:
+        raise FileRefused(
+            path, f"the file is {kind}, not a {label} CSV: export it as CSV, then {REDELIVER}"
+        )
     stream = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
-    try:
-        reader = csv.reader(stream)
-        header = [h.strip() for h in next(reader, [])]
-    except UnicodeDecodeError as error:
+    line_number = 0
+
+    def refuse(error: Exception) -> FileRefused:
         stream.close()
-        raise FileRefused(path, f"not readable as {encoding}: {error.reason}") from None
-    if not header:
+        if isinstance(error, UnicodeDecodeError):
+            problem = (
+                f"not {label} text (byte 0x{error.object[error.start]:02x} after data row "
+                f"{line_number} cannot be decoded): re-export it as {label}"
+            )
+        else:
+            problem = f"not a readable CSV after data row {line_number} ({error}): re-export it"
+        return FileRefused(path, f"{problem}, then {REDELIVER}")
+
+    reader = csv.reader(stream)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise refuse(error) from None
+    if not any(header):
         stream.close()
         raise FileRefused(
-            path, "empty file: not even a header row (a day with no data still has its header)"
+            path,
+            "no header row (a day with no data still has its header): "
+            f"re-export the day, then {REDELIVER}",
+        )
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        stream.close()
+        raise FileRefused(
+            path, f"the header names {', '.join(repeated)} more than once: re-export it"
         )
 
     def rows() -> Iterator[TextRow]:
+        nonlocal line_number
         with stream:
             try:
-                for line_number, values in enumerate(reader, start=1):
+                for line_number, values in enumerate(reader, start=1):  # noqa: B007 - in refuse
                     if not any(v.strip() for v in values):
                         continue
                     if len(values) != len(header):
@@ -76,33 +127,40 @@ def _csv(path: Path, encoding: str) -> TextFile:
                             line_number,
                             {},
                             f"has {len(values)} fields where the header has {len(header)}",
+                            ",".join(values),
                         )
                         continue
                     yield TextRow(
                         line_number, {h: _clean(v) for h, v in zip(header, values, strict=True)}
                     )
-            except UnicodeDecodeError as error:
-                raise FileRefused(
-                    path, f"not readable as {encoding} after line {line_number}: {error.reason}"
-                ) from None
+            except (UnicodeDecodeError, csv.Error) as error:
+                raise refuse(error) from None
 
     return TextFile(header, rows())
 
 
-def utf8_csv(path: Path, _fields: tuple[str, ...]) -> TextFile:
+def utf8_csv(path: Path, _optional: tuple[str, ...]) -> TextFile:
     """UTF-8, with or without a BOM (RedNote exports carry one; a BOM-less file is fine too)."""
-    return _csv(path, "utf-8-sig")
+    return _csv(path, "utf-8-sig", "UTF-8")
 
 
-def gb18030_csv(path: Path, _fields: tuple[str, ...]) -> TextFile:
+def gb18030_csv(path: Path, _optional: tuple[str, ...]) -> TextFile:
     """Tmall's seller-center export. A UTF-8 file would decode to mojibake, not fail: refuse it."""
     with open(path, "rb") as raw:
         start = raw.read(65536)
     if start.startswith(codecs.BOM_UTF8):
-        raise FileRefused(path, "is UTF-8 (it starts with a UTF-8 BOM); Tmall exports are GB18030")
+        raise FileRefused(
+            path,
+            "is UTF-8 (it starts with a UTF-8 BOM); Tmall exports are GB18030: re-export it "
+            f"from Tmall or transcode it to GB18030, then {REDELIVER}",
+        )
     if _looks_like_utf8_chinese(start):
-        raise FileRefused(path, "is UTF-8, not GB18030: re-export it from Tmall or transcode it")
-    return _csv(path, "gb18030")
+        raise FileRefused(
+            path,
+            "is UTF-8, not GB18030: re-export it from Tmall or transcode it to GB18030, "
+            f"then {REDELIVER}",
+        )
+    return _csv(path, "gb18030", "GB18030")
 
 
 def _looks_like_utf8_chinese(sample: bytes) -> bool:
@@ -117,32 +175,81 @@ def _looks_like_utf8_chinese(sample: bytes) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
-def jsonl_gz(path: Path, fields: tuple[str, ...]) -> TextFile:
-    """One JSON object a line; the fields of the spec are the header."""
+# Lines read without meeting a JSON object before the file is judged not to be JSON Lines.
+_JSON_PROBE_LINES = 20
+
+
+def jsonl_gz(path: Path, optional: tuple[str, ...]) -> TextFile:
+    """One JSON object a line, gzip-compressed. The header is the keys of the first object
+    (plus the optional fields, which an exporter may omit when null)."""
+    if not _first_bytes(path).startswith(b"\x1f\x8b"):
+        kind = _file_kind(_first_bytes(path)) or "plain, uncompressed data"
+        raise FileRefused(
+            path, f"the file is {kind}, not gzip-compressed JSON Lines: {REDELIVER}"
+        )
+    stream = gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - closed by the generator
+    line_number = 0
+
+    def refuse(error: Exception) -> FileRefused:
+        stream.close()
+        if isinstance(error, UnicodeDecodeError):
+            problem = f"line {line_number + 1} is not UTF-8 text"
+        else:
+            problem = f"gzip stream broken after line {line_number} ({error}): truncated"
+        return FileRefused(path, f"{problem}; {REDELIVER}")
+
+    def numbered() -> Iterator[tuple[int, str]]:
+        nonlocal line_number
+        try:
+            for line_number, line in enumerate(stream, start=1):  # noqa: B007 - in refuse
+                if line.strip():
+                    yield line_number, line
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as error:
+            raise refuse(error) from None
+
+    def parsed(number: int, line: str) -> TextRow | dict:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            return TextRow(number, {}, f"not valid JSON: {error.msg}", line.rstrip("\n"))
+        if not isinstance(record, dict):
+            return TextRow(number, {}, "not a JSON object", line.rstrip("\n"))
+        return record
+
+    lines = numbered()
+    before_first: list[TextRow] = []
+    first: tuple[int, dict] | None = None
+    for number, line in lines:
+        outcome = parsed(number, line)
+        if isinstance(outcome, dict):
+            first = (number, outcome)
+            break
+        before_first.append(outcome)
+        if len(before_first) >= _JSON_PROBE_LINES:
+            break
+    if before_first and first is None:
+        stream.close()
+        raise FileRefused(
+            path,
+            f"not JSON Lines: none of its first {len(before_first)} line(s) is a JSON object "
+            f"(is it another source's export?); {REDELIVER}",
+        )
+    header = list(first[1]) if first else []
+    header += [field for field in optional if field not in header]
+
+    def as_row(number: int, record: dict) -> TextRow:
+        return TextRow(number, {k: _json_cell(record.get(k)) for k in header})
 
     def rows() -> Iterator[TextRow]:
-        line_number = 0
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as stream:
-                for line_number, line in enumerate(stream, start=1):  # noqa: B007 - used after
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as error:
-                        yield TextRow(line_number, {}, f"not valid JSON: {error.msg}")
-                        continue
-                    if not isinstance(record, dict):
-                        yield TextRow(line_number, {}, "not a JSON object")
-                        continue
-                    yield TextRow(line_number, {k: _json_cell(record.get(k)) for k in fields})
-        except (OSError, EOFError, zlib.error) as error:
-            raise FileRefused(
-                path,
-                f"gzip stream broken after line {line_number} ({error}): truncated or not gzip",
-            ) from None
+        with stream:
+            yield from before_first
+            if first:
+                yield as_row(*first)
+            for number, line in lines:
+                outcome = parsed(number, line)
+                yield as_row(number, outcome) if isinstance(outcome, dict) else outcome
 
-    return TextFile(list(fields), rows())
+    return TextFile(header, rows())
 
 
 def _json_cell(value: object) -> str | None:
@@ -153,26 +260,49 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def xlsx_first_sheet(path: Path, _fields: tuple[str, ...]) -> TextFile:
+def xlsx_first_sheet(path: Path, _optional: tuple[str, ...]) -> TextFile:
     """JD's merchant export: first sheet, first row the header."""
+    start = _first_bytes(path)
+    if not start.startswith(b"PK\x03\x04"):
+        kind = _file_kind(start) or "text (a CSV saved under an .xlsx name?)"
+        raise FileRefused(
+            path, f"the file is {kind}, not an .xlsx workbook: export the workbook, {REDELIVER}"
+        )
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         grid = sheet.iter_rows()
         header = [(_xlsx_cell(c) or "") for c in next(grid, [])]
     except (CalamineError, OSError, ValueError) as error:
         raise FileRefused(
-            path, f"not a readable .xlsx workbook (truncated or another format): {error}"
+            path, f"not a readable .xlsx workbook, probably truncated ({error}); {REDELIVER}"
         ) from None
     if not any(header):
-        raise FileRefused(path, "empty workbook: the first sheet has no header row")
+        raise FileRefused(
+            path,
+            "the first sheet has no header row (a day with no data still has its header): "
+            f"re-export the day, then {REDELIVER}",
+        )
+    while header and not header[-1]:
+        header.pop()
 
     def rows() -> Iterator[TextRow]:
         for line_number, values in enumerate(grid, start=1):
             cells = [_xlsx_cell(v) for v in values]
-            if not any(cells):
+            while cells and cells[-1] is None:
+                cells.pop()
+            if not cells:
+                continue
+            if len(cells) > len(header):
+                text = ",".join(c or "" for c in cells)
+                yield TextRow(
+                    line_number,
+                    {},
+                    f"has {len(cells)} fields where the header has {len(header)}",
+                    text,
+                )
                 continue
             cells += [None] * (len(header) - len(cells))
-            yield TextRow(line_number, dict(zip(header, cells, strict=False)))
+            yield TextRow(line_number, dict(zip(header, cells, strict=True)))
 
     return TextFile(header, rows())
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from orchestration.lib.columns import ColumnType
+from orchestration.lib.columns import BUYER_KEY, ColumnType
 from orchestration.lib.readers import Reader
 
 
@@ -15,6 +15,21 @@ class Column:
     header: str  # as it stands in the export
     name: str  # as it is stored
     type: ColumnType
+
+
+@dataclass(frozen=True)
+class DumpDateRule:
+    """Which column dates a row, and which days a dump of day D may plausibly hold.
+
+    Every row lies in [D - days_before, D] (a blocking quality gate). The file's *own* rows
+    are those of D itself when `own_day_only` (events and metrics of that day; late ones are
+    the exception), else those of the whole window (orders created long ago change every
+    day). A file whose own rows are a minority is for another date and is refused at load.
+    """
+
+    column: str  # stored name
+    days_before: int
+    own_day_only: bool
 
 
 @dataclass(frozen=True)
@@ -28,6 +43,9 @@ class SourceSpec:
     # Personal headers: the one that becomes buyer_key, and those dropped unread.
     buyer_account_header: str | None = None
     dropped_personal_headers: tuple[str, ...] = field(default_factory=tuple)
+    dated_by: DumpDateRule | None = None
+    # (lesser, greater) stored columns: where both are present, lesser <= greater on every row.
+    ordered: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @property
     def file_name_pattern(self) -> str:
@@ -53,5 +71,5 @@ class SourceSpec:
         """(name, SQL type) of the raw table's data columns, buyer_key included."""
         stored = [(c.name, c.type.sql_type) for c in self.columns]
         if self.buyer_account_header:
-            stored.insert(1, ("buyer_key", "VARCHAR"))
+            stored.insert(1, ("buyer_key", BUYER_KEY.sql_type))
         return stored

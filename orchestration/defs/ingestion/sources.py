@@ -18,7 +18,7 @@ from orchestration.lib.columns import (
     ColumnType,
 )
 from orchestration.lib.readers import gb18030_csv, jsonl_gz, utf8_csv, xlsx_first_sheet
-from orchestration.lib.source_spec import Column, SourceSpec
+from orchestration.lib.source_spec import Column, DumpDateRule, SourceSpec
 
 TMALL_STATUSES = (
     "等待买家付款",
@@ -28,6 +28,14 @@ TMALL_STATUSES = (
     "交易关闭",
 )
 JD_STATUSES = ("等待付款", "等待出库", "等待确认收货", "完成", "已取消", "退款成功")
+
+# Late clicks of earlier days may come in later files (contract section 1); a week late is
+# the most the gate takes without an operator looking.
+LATE_EVENT_DAYS = 7
+# An order dump holds orders created or changed that day: a year back covers after-sales.
+ORDER_AGE_DAYS = 365
+ORDER_DATED_BY = DumpDateRule("created_at", ORDER_AGE_DAYS, own_day_only=False)
+ORDER_ORDERED = (("created_at", "paid_at"), ("refund_amount", "paid_amount"))
 
 
 def _same(*columns: tuple[str, ColumnType]) -> tuple[Column, ...]:
@@ -86,6 +94,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             ("store_score", SCORE),
         ),
         key=("campaign_id",),
+        ordered=(("start_date", "end_date"),),
     ),
     SourceSpec(
         name="rednote_note_metrics",
@@ -111,6 +120,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             Column("笔记合作费用(元)", "kol_fee", MONEY),
         ),
         key=("metric_date", "note_id"),
+        dated_by=DumpDateRule("metric_date", 0, own_day_only=True),
     ),
     SourceSpec(
         name="rednote_clicks",
@@ -129,6 +139,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             ),
         ),
         key=("cid",),
+        dated_by=DumpDateRule("click_ts", LATE_EVENT_DAYS, own_day_only=True),
     ),
     SourceSpec(
         name="redstar_funnel",
@@ -148,6 +159,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             ),
         ),
         key=("cid", "event_type", "event_ts"),
+        dated_by=DumpDateRule("event_ts", LATE_EVENT_DAYS, own_day_only=True),
     ),
     SourceSpec(
         name="tmall_orders",
@@ -173,6 +185,8 @@ SOURCES: tuple[SourceSpec, ...] = (
         key=("order_id",),
         buyer_account_header="买家会员名",
         dropped_personal_headers=("收货人姓名", "联系手机", "收货地址"),
+        dated_by=ORDER_DATED_BY,
+        ordered=ORDER_ORDERED,
     ),
     SourceSpec(
         name="jd_orders",
@@ -198,6 +212,8 @@ SOURCES: tuple[SourceSpec, ...] = (
         key=("order_id",),
         buyer_account_header="下单帐号",
         dropped_personal_headers=("客户姓名", "联系电话", "客户地址"),
+        dated_by=ORDER_DATED_BY,
+        ordered=ORDER_ORDERED,
     ),
 )
 
