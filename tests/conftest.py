@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -16,19 +14,6 @@ EXAMPLES = Path(
     os.environ.get("REDCAT_CONTRACT_EXAMPLES", REPOSITORY_ROOT.parent / "shared/contract/examples")
 )
 EXAMPLE_START, EXAMPLE_END = "2026-05-13", "2026-05-14"
-TARGET_PATH = "dbt_project/target"  # where DbtProject looks for the manifest
-
-
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """Dagster reads the manifest at import; build it from the current models once."""
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run(
-        [str(dbt), "parse", "--profiles-dir", "profiles", "--target-path", TARGET_PATH, "--quiet"],
-        cwd=REPOSITORY_ROOT,
-        check=True,
-    )
-    return REPOSITORY_ROOT / TARGET_PATH / "manifest.json"
 
 
 class Workspace:

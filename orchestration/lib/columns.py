@@ -55,7 +55,9 @@ class ColumnType:
             f"WHEN {cell} IS NOT NULL AND {self.value_sql(cell)} IS NULL "
             f"THEN {_quote('not ' + self.description)}"
         )
-        bounds = [f"{self.value_sql(cell)} < {self.min_value}"] if self.min_value is not None else []
+        bounds = (
+            [f"{self.value_sql(cell)} < {self.min_value}"] if self.min_value is not None else []
+        )
         if self.max_value is not None:
             bounds.append(f"{self.value_sql(cell)} > {self.max_value}")
         if bounds:

@@ -1,21 +1,41 @@
 """One path for every source: read a dump as text, check and cast it, stage the good rows,
 quarantine the rest with reasons, record the ledger, and replace the dump date's partition
-in one transaction."""
+in one transaction.
+
+A file is refused as a whole (ledger status `refused`, nothing staged, the previous version
+of the day kept) when it cannot be what its name says: empty, another format or encoding,
+truncated, required columns missing, or holding another day's rows (see `_check_dump_date`).
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 
 from orchestration.lib.personal_data import buyer_key
-from orchestration.lib.readers import FileRefused
+from orchestration.lib.readers import REDELIVER, FileRefused
 from orchestration.lib.settings import Settings
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import connect, ensure_audit_tables
+
+# Columns every raw table carries before the spec's own.
+RAW_META_COLUMNS = (
+    ("dump_date", "DATE"),
+    ("source_file", "VARCHAR"),
+    ("source_sha256", "VARCHAR"),
+    ("source_line", "BIGINT"),
+    ("loaded_at", "TIMESTAMPTZ"),
+)
+# Ends the reason of a row that repeats an earlier row of its file exactly: harmless, so
+# the quarantine-share gate does not count it as a defect.
+IDENTICAL_COPY = "(identical copy; counted once)"
+# Below this many dated rows a file is too small to tell its date by majority.
+WRONG_DATE_MIN_ROWS = 10
 
 
 class MissingDump(Exception):
@@ -51,10 +71,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_dump(spec: SourceSpec, dump_date: date, settings: Settings) -> LoadResult:
-    path = spec.path(settings.inbox, dump_date)
-    if not path.is_file():
-        raise MissingDump(spec, dump_date, path)
+def load_dump(
+    spec: SourceSpec,
+    dump_date: date,
+    settings: Settings,
+    other_sources: Sequence[SourceSpec] = (),
+) -> LoadResult:
+    """Stage one dump. `other_sources` let a refusal say which source a misfiled file is."""
+    path = _dump_path(spec, dump_date, settings.inbox)
     sha256 = file_sha256(path)
     with connect(settings.warehouse) as connection:
         ensure_audit_tables(connection)
@@ -62,25 +86,44 @@ def load_dump(spec: SourceSpec, dump_date: date, settings: Settings) -> LoadResu
         if _current_sha256(connection, spec, dump_date) == sha256:
             return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
     try:
-        incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret)
+        if path.name != spec.file_name(dump_date):
+            raise FileRefused(
+                path,
+                f"{spec.name} dumps are {spec.extension} files named "
+                f"{spec.file_name(dump_date)}: export the day in that format, "
+                f"{REDELIVER} (and remove {path.name})",
+            )
+        if path.stat().st_size == 0:
+            raise FileRefused(
+                path,
+                "empty file (0 bytes), probably a cut transfer (a day with no data still has "
+                f"its header, or an empty gzip for clicks): {REDELIVER}",
+            )
+        incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
+        with connect(settings.warehouse) as connection:
+            return _replace_partition(connection, spec, dump_date, path, sha256, incoming, dropped)
     except FileRefused as refusal:
         _record_refusal(settings, spec, dump_date, path, sha256, refusal.reason)
         raise
-    with connect(settings.warehouse) as connection:
-        return _replace_partition(connection, spec, dump_date, path, sha256, incoming, dropped)
+
+
+def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:
+    """The dump's file; failing that, a file of that source and day in another format."""
+    path = spec.path(inbox, dump_date)
+    if path.is_file():
+        return path
+    stem = spec.file_name(dump_date).removesuffix(f".{spec.extension}")
+    look_alikes = sorted(p for p in path.parent.glob(f"{stem}.*") if p.is_file())
+    if look_alikes:
+        return look_alikes[0]
+    raise MissingDump(spec, dump_date, path)
 
 
 def _create_raw_table(connection, spec: SourceSpec) -> None:
-    columns = ",\n".join(f"{name} {sql_type}" for name, sql_type in spec.stored_columns)
-    connection.execute(
-        f"""CREATE TABLE IF NOT EXISTS {spec.table} (
-            dump_date DATE NOT NULL,
-            source_file VARCHAR NOT NULL,
-            source_sha256 VARCHAR NOT NULL,
-            source_line BIGINT NOT NULL,
-            loaded_at TIMESTAMPTZ NOT NULL,
-            {columns})"""
+    columns = ",\n".join(
+        f"{name} {sql_type}" for name, sql_type in (*RAW_META_COLUMNS, *spec.stored_columns)
     )
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {spec.table} ({columns})")
 
 
 def _current_sha256(connection, spec: SourceSpec, dump_date: date) -> str | None:
@@ -93,31 +136,37 @@ def _current_sha256(connection, spec: SourceSpec, dump_date: date) -> str | None
     return row[0] if row else None
 
 
-def _read_as_text(spec: SourceSpec, path: Path, secret: bytes) -> tuple[pa.Table, list[str]]:
+def _read_as_text(
+    spec: SourceSpec, path: Path, secret: bytes, other_sources: Sequence[SourceSpec]
+) -> tuple[pa.Table, list[str]]:
     """The file's rows as text columns named as stored; personal data gone before return."""
     expected = tuple(c.header for c in spec.columns)
     text_file = spec.reader(path, expected)
+    needed = [c.header for c in spec.columns if c.type.required or not text_file.keys_may_be_absent]
     missing = [
         h
-        for h in (*expected, *filter(None, [spec.buyer_account_header]))
+        for h in (*needed, *filter(None, [spec.buyer_account_header]))
         if h not in text_file.header
     ]
     if missing:
         raise FileRefused(
-            path,
-            f"required column(s) missing: {', '.join(missing)}. The export's layout changed "
-            f"(found: {', '.join(text_file.header)}); re-export with the standard columns.",
+            path, _missing_columns_reason(spec, text_file.header, missing, other_sources)
         )
     known = set(expected) | set(spec.personal_headers)
     dropped = [h for h in text_file.header if h not in known]
+    # A row that could not be split may hold personal data in any cell: keep its text only
+    # where the source has none.
+    keep_raw_text = not spec.personal_headers
 
     lines: list[int] = []
     problems: list[str | None] = []
+    raw_texts: list[str | None] = []
     cells: dict[str, list[str | None]] = {c.name: [] for c in spec.columns}
     buyer_keys: list[str | None] = []
     for row in text_file.rows:
         lines.append(row.line_number)
         problems.append(row.problem)
+        raw_texts.append(row.raw_text if keep_raw_text else None)
         for column in spec.columns:
             cells[column.name].append(row.cells.get(column.header))
         if spec.buyer_account_header:
@@ -125,11 +174,35 @@ def _read_as_text(spec: SourceSpec, path: Path, secret: bytes) -> tuple[pa.Table
     arrays = {
         "source_line": pa.array(lines, pa.int64()),
         "read_problem": pa.array(problems, pa.string()),
+        "raw_text": pa.array(raw_texts, pa.string()),
     }
     arrays |= {name: pa.array(values, pa.string()) for name, values in cells.items()}
     if spec.buyer_account_header:
         arrays["buyer_key"] = pa.array(buyer_keys, pa.string())
     return pa.table(arrays), dropped
+
+
+def _missing_columns_reason(
+    spec: SourceSpec, header: list[str], missing: list[str], other_sources: Sequence[SourceSpec]
+) -> str:
+    look_alike = next(
+        (
+            other.name
+            for other in other_sources
+            if other.name != spec.name
+            and all(c.header in header for c in other.columns if c.type.required)
+        ),
+        None,
+    )
+    if look_alike:
+        return (
+            f"it is a {look_alike} dump (its columns are {look_alike}'s), not {spec.name}: "
+            f"put the right file here, {REDELIVER}"
+        )
+    return (
+        f"required column(s) missing: {', '.join(missing)}. The export's layout changed "
+        f"(found: {', '.join(header)}); re-export with the standard columns, then {REDELIVER}"
+    )
 
 
 def _judge_sql(spec: SourceSpec) -> str:
@@ -145,6 +218,12 @@ def _judge_sql(spec: SourceSpec) -> str:
     if spec.buyer_account_header:
         typed += ", incoming.buyer_key"
         text_record += ", 'buyer_key', incoming.buyer_key"
+    unsplit_record = (
+        "json_object('raw_text', incoming.raw_text)"
+        if not spec.personal_headers
+        else "json_object('raw_text', 'withheld: the row could not be split into columns, "
+        "so its personal data could not be removed')"
+    )
     key = ", ".join(spec.key)
     key_headers = ", ".join(c.header for c in spec.columns if c.name in spec.key)
     return f"""
@@ -152,7 +231,8 @@ def _judge_sql(spec: SourceSpec) -> str:
         SELECT incoming.source_line, incoming.read_problem,
                {", ".join(f"{sql} AS p_{name}" for name, sql in problem.items())},
                {typed},
-               json_object({text_record}) AS raw_record
+               CASE WHEN incoming.read_problem IS NULL THEN json_object({text_record})
+                    ELSE {unsplit_record} END AS raw_record
         FROM incoming
     ), judged AS (
         SELECT *,
@@ -175,12 +255,39 @@ def _judge_sql(spec: SourceSpec) -> str:
     SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason),
            '{key_headers}' AS bad_column,
            'repeats the key of line ' || first_line ||
-           CASE WHEN raw_record = first_record THEN ' (identical copy; counted once)'
+           CASE WHEN raw_record = first_record THEN ' {IDENTICAL_COPY}'
                 ELSE ' with different values (conflicting copy)' END AS bad_reason
     FROM keyed WHERE key_rank > 1
     UNION ALL BY NAME
     SELECT * FROM judged WHERE bad_reason IS NOT NULL
     """
+
+
+def _check_dump_date(connection, spec: SourceSpec, dump_date: date, path: Path) -> None:
+    """Refuse a file for another date: of its staged rows (at least WRONG_DATE_MIN_ROWS of
+    them dated), fewer than half fall on its own days (the dump date itself for events and
+    metrics, the plausible window for orders; see `DumpDateRule`). A minority of rows outside
+    the window is no refusal: the blocking quality gate stops those."""
+    rule = spec.dated_by
+    if rule is None:
+        return
+    own_from = dump_date - timedelta(days=0 if rule.own_day_only else rule.days_before)
+    dated, own, usual_day = connection.execute(
+        f"""SELECT count(day), count(*) FILTER (WHERE day BETWEEN ? AND ?), mode(day)
+            FROM (SELECT CAST({rule.column} AS DATE) AS day
+                  FROM judged_rows WHERE bad_reason IS NULL)""",
+        [own_from, dump_date],
+    ).fetchone()
+    if dated < WRONG_DATE_MIN_ROWS or 2 * own >= dated:
+        return
+    header = next(c.header for c in spec.columns if c.name == rule.column)
+    days = f"on {dump_date}" if rule.own_day_only else f"from {own_from} to {dump_date}"
+    raise FileRefused(
+        path,
+        f"the file is for another date: only {own} of {dated} rows have a {header} {days} "
+        f"(the most common is {usual_day}). Deliver each day's export under its own date's "
+        f"name, then re-run the day",
+    )
 
 
 def _replace_partition(
@@ -197,6 +304,7 @@ def _replace_partition(
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"CREATE TEMP TABLE judged_rows AS {_judge_sql(spec)}")
+        _check_dump_date(connection, spec, dump_date, path)
         connection.execute(f"DELETE FROM {spec.table} WHERE dump_date = ?", [dump_date])
         connection.execute(
             f"""INSERT INTO {spec.table}
@@ -263,6 +371,7 @@ def _record_refusal(
     settings: Settings, spec: SourceSpec, dump_date: date, path: Path, sha256: str, reason: str
 ) -> None:
     with connect(settings.warehouse) as connection:
+        ensure_audit_tables(connection)
         connection.execute(
             """INSERT INTO audit.file_ledger VALUES
                (?, ?, ?, ?, 'refused', NULL, 0, NULL, NULL, ?, current_timestamp)""",

@@ -44,10 +44,11 @@ class TextRow:
 class TextFile:
     header: list[str]
     rows: Iterator[TextRow]
+    # JSON Lines may leave out a key whose value is null: only required fields must show.
+    keys_may_be_absent: bool = False
 
 
-# (path, headers a record may leave out) -> the file as text. Only JSON Lines uses the
-# second argument: an exporter may omit a key whose value is null.
+# (path, the spec's headers) -> the file as text.
 Reader = Callable[[Path, tuple[str, ...]], TextFile]
 
 # The first bytes of the formats a dump is mistaken for, and how to name them.
@@ -101,19 +102,11 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
         header = [h.strip() for h in next(reader, [])]
     except (UnicodeDecodeError, csv.Error) as error:
         raise refuse(error) from None
-    if not any(header):
+    try:
+        _check_header(path, header)
+    except FileRefused:
         stream.close()
-        raise FileRefused(
-            path,
-            "no header row (a day with no data still has its header): "
-            f"re-export the day, then {REDELIVER}",
-        )
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        stream.close()
-        raise FileRefused(
-            path, f"the header names {', '.join(repeated)} more than once: re-export it"
-        )
+        raise
 
     def rows() -> Iterator[TextRow]:
         nonlocal line_number
@@ -139,12 +132,28 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
     return TextFile(header, rows())
 
 
-def utf8_csv(path: Path, _optional: tuple[str, ...]) -> TextFile:
+def _check_header(path: Path, header: list[str]) -> None:
+    if not any(header):
+        raise FileRefused(
+            path,
+            "no header row (a day with no data still has its header): "
+            f"re-export the day, then {REDELIVER}",
+        )
+    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    if repeated:
+        raise FileRefused(
+            path,
+            f"the header names {', '.join(repeated)} more than once: re-export it, "
+            f"then {REDELIVER}",
+        )
+
+
+def utf8_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
     """UTF-8, with or without a BOM (RedNote exports carry one; a BOM-less file is fine too)."""
     return _csv(path, "utf-8-sig", "UTF-8")
 
 
-def gb18030_csv(path: Path, _optional: tuple[str, ...]) -> TextFile:
+def gb18030_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
     """Tmall's seller-center export. A UTF-8 file would decode to mojibake, not fail: refuse it."""
     with open(path, "rb") as raw:
         start = raw.read(65536)
@@ -179,14 +188,12 @@ def _looks_like_utf8_chinese(sample: bytes) -> bool:
 _JSON_PROBE_LINES = 20
 
 
-def jsonl_gz(path: Path, optional: tuple[str, ...]) -> TextFile:
-    """One JSON object a line, gzip-compressed. The header is the keys of the first object
-    (plus the optional fields, which an exporter may omit when null)."""
+def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
+    """One JSON object a line, gzip-compressed. The keys of the first object are the header;
+    the expected fields are read from every object, absent ones as null."""
     if not _first_bytes(path).startswith(b"\x1f\x8b"):
         kind = _file_kind(_first_bytes(path)) or "plain, uncompressed data"
-        raise FileRefused(
-            path, f"the file is {kind}, not gzip-compressed JSON Lines: {REDELIVER}"
-        )
+        raise FileRefused(path, f"the file is {kind}, not gzip-compressed JSON Lines: {REDELIVER}")
     stream = gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - closed by the generator
     line_number = 0
 
@@ -234,11 +241,12 @@ def jsonl_gz(path: Path, optional: tuple[str, ...]) -> TextFile:
             f"not JSON Lines: none of its first {len(before_first)} line(s) is a JSON object "
             f"(is it another source's export?); {REDELIVER}",
         )
-    header = list(first[1]) if first else []
-    header += [field for field in optional if field not in header]
+    # An empty file (a day without clicks) has no layout to contradict the expected one.
+    header = list(first[1]) if first else list(expected)
+    fields = header + [field for field in expected if field not in header]
 
     def as_row(number: int, record: dict) -> TextRow:
-        return TextRow(number, {k: _json_cell(record.get(k)) for k in header})
+        return TextRow(number, {k: _json_cell(record.get(k)) for k in fields})
 
     def rows() -> Iterator[TextRow]:
         with stream:
@@ -249,7 +257,7 @@ def jsonl_gz(path: Path, optional: tuple[str, ...]) -> TextFile:
                 outcome = parsed(number, line)
                 yield as_row(number, outcome) if isinstance(outcome, dict) else outcome
 
-    return TextFile(header, rows())
+    return TextFile(header, rows(), keys_may_be_absent=True)
 
 
 def _json_cell(value: object) -> str | None:
@@ -260,7 +268,7 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def xlsx_first_sheet(path: Path, _optional: tuple[str, ...]) -> TextFile:
+def xlsx_first_sheet(path: Path, _expected: tuple[str, ...]) -> TextFile:
     """JD's merchant export: first sheet, first row the header."""
     start = _first_bytes(path)
     if not start.startswith(b"PK\x03\x04"):
@@ -276,14 +284,9 @@ def xlsx_first_sheet(path: Path, _optional: tuple[str, ...]) -> TextFile:
         raise FileRefused(
             path, f"not a readable .xlsx workbook, probably truncated ({error}); {REDELIVER}"
         ) from None
-    if not any(header):
-        raise FileRefused(
-            path,
-            "the first sheet has no header row (a day with no data still has its header): "
-            f"re-export the day, then {REDELIVER}",
-        )
     while header and not header[-1]:
         header.pop()
+    _check_header(path, header)
 
     def rows() -> Iterator[TextRow]:
         for line_number, values in enumerate(grid, start=1):

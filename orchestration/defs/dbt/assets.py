@@ -1,8 +1,6 @@
 """dbt models as Dagster assets; dbt sources `raw.<table>` are the ingestion assets."""
 
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,7 +11,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.dbt.project import redcat_dbt_project
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
 from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.settings import Settings
 
@@ -45,6 +43,4 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 
 # The dbt installed beside this Python, whether or not its environment is activated.
-dbt_resource = DbtCliResource(
-    project_dir=redcat_dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
-)
+dbt_resource = DbtCliResource(project_dir=redcat_dbt_project, dbt_executable=str(DBT_EXECUTABLE))

@@ -39,7 +39,7 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         failures: list[str] = []
         for dump_date in dump_dates_of(context):
             try:
-                result = load_dump(spec, dump_date, settings)
+                result = load_dump(spec, dump_date, settings, SOURCES)
             except (MissingDump, FileRefused) as problem:
                 context.log.error(str(problem))
                 failures.append(str(problem))
