@@ -8,9 +8,11 @@ from orchestration.defs.pipeline.jobs import pipeline_job
 from orchestration.defs.pipeline.schedules import nightly_schedule
 from orchestration.defs.pipeline.sensors import inbox_sensor
 from orchestration.defs.publish.assets import analytics_snapshot
+from orchestration.defs.quality.checks import quality_checks
 
 defs = dg.Definitions(
     assets=[*ingestion_assets, redcat_dbt_models, analytics_snapshot],
+    asset_checks=quality_checks,
     jobs=[pipeline_job],
     schedules=[nightly_schedule],
     sensors=[inbox_sensor],

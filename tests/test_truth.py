@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -193,3 +194,26 @@ def test_eligibility_follows_the_latest_snapshot(generated):
         )
         == expected
     )
+
+
+def test_readme_lag_curve_matches_the_truth(generated):
+    from tests.test_readme import QUERIES
+
+    lag_curve = next(q for q in QUERIES if "cumulative_share_of_30_day_orders" in q)
+    with duckdb.connect(str(generated.published), read_only=True) as connection:
+        curve = connection.execute(lag_curve).fetchall()
+    assert [row[0] for row in curve] == list(range(31))
+
+    orders = _truth(generated, "orders_truth.csv")
+    mature = orders[
+        (orders.campaign_id == "cmp_0001")
+        & (orders.attribution_status == "attributed")
+        & (orders.paid_at != "")
+        & (orders.click_date != "")
+    ]
+    mature = mature[mature.click_date.map(date.fromisoformat) + timedelta(days=30) <= END]
+    lags = mature.lag_days.astype(int)
+    within_30 = lags[lags <= 30]
+    for lag_days, orders_at_lag, _, cumulative_share in curve:
+        assert orders_at_lag == (within_30 == lag_days).sum()
+        assert cumulative_share == pytest.approx((within_30 <= lag_days).mean())

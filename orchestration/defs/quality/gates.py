@@ -1,0 +1,459 @@
+"""Great Expectations gates on landed dumps, every expectation derived from the source specs.
+
+Two gates per source, each over the dump dates of a run:
+
+- the quality gate validates the staged rows of `raw.<source>` (columns and types, required
+  values, id shapes, enumerations, bounds, unique keys, ordered pairs such as refund ≤ paid,
+  times within the plausible window of the dump date) and the file's row count against the
+  ledger's recent median (a tracking outage looks like a normal file with few rows);
+- the ledger gate validates `audit.file_ledger` against the tables: every dump date has its
+  file loaded, rows read = staged + quarantined, those counts are what `raw.<source>` and
+  `audit.quarantine` hold, and the quarantined share of defects is within the threshold.
+
+Frames are read through a read-only DuckDB connection that is closed before GX runs: DuckDB
+takes one writer, and dbt runs next as a subprocess. GX runs on pandas frames in an
+ephemeral context (GX through SQLAlchemy on DuckDB does not work). Findings carry counts,
+rules and a few sample values with their file and line; raw holds no clear personal data
+(buyer_key is a keyed hash), so neither do they.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from orchestration.defs.quality.thresholds import Thresholds
+from orchestration.lib.columns import BUYER_KEY, ColumnType
+from orchestration.lib.loading import IDENTICAL_COPY, RAW_META_COLUMNS
+from orchestration.lib.settings import Settings
+from orchestration.lib.source_spec import SourceSpec
+from orchestration.lib.warehouse import connect
+
+# How DuckDB hands each SQL type to pandas, named as GX's type expectation names it.
+PANDAS_TYPES = {
+    "VARCHAR": "str",
+    "BIGINT": "int64",
+    "DECIMAL": "float64",
+    "DATE": "datetime64",
+    "TIMESTAMPTZ": "Timestamp",
+}
+# An order dump may be exported after midnight: its times may run into the next day.
+EXPORT_DELAY_DAYS = 1
+SAMPLES = 5
+ROW_LOCATION = ["source_file", "source_line"]
+DAY_LOCATION = ["dump_date"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One failed expectation: what was expected, how much failed, a few examples."""
+
+    rule: str
+    column: str | None
+    failing: str
+    examples: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GateOutcome:
+    gate: str
+    source: str
+    dump_dates: list[date]
+    rows_checked: int
+    expectations: int
+    findings: list[Finding]
+    days: list[dict[str, Any]]  # one row per dump date: the figures the gate judged
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def summary(self) -> str:
+        dates = ", ".join(f"{d}" for d in self.dump_dates)
+        if self.passed:
+            return (
+                f"{self.source} {self.gate}: all {self.expectations} expectations met on "
+                f"{self.rows_checked} rows of dump date(s) {dates}"
+            )
+        lines = [
+            f"{self.source} {self.gate}: {len(self.findings)} of {self.expectations} "
+            f"expectations failed on dump date(s) {dates}:"
+        ]
+        for finding in self.findings:
+            where = f" at {', '.join(finding.where)}" if finding.where else ""
+            examples = f" (e.g. {', '.join(finding.examples)})" if finding.examples else ""
+            lines.append(f"- {finding.rule}: {finding.failing}{examples}{where}")
+        return "\n".join(lines)
+
+    def findings_markdown(self) -> str:
+        lines = ["| rule | column | failing | examples | where |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {f.rule} | {f.column or ''} | {f.failing} | {'; '.join(f.examples)} "
+            f"| {'; '.join(f.where)} |"
+            for f in self.findings
+        ]
+        return "\n".join(lines)
+
+    def days_markdown(self) -> str:
+        if not self.days:
+            return ""
+        columns = list(self.days[0])
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(_text(day[c]) for c in columns) + " |" for day in self.days]
+        return "\n".join(lines)
+
+
+DAYS_FROM_DUMP = "__days_from_dump_date"
+
+
+def days_from_dump_column(column: str) -> str:
+    return column + DAYS_FROM_DUMP
+
+
+def _time_columns(spec: SourceSpec) -> list[str]:
+    """The dated column and every other instant: each gets its distance to the dump date."""
+    dated = [spec.dated_by.column] if spec.dated_by else []
+    instants = [c.name for c in spec.columns if c.type.sql_type == "TIMESTAMPTZ"]
+    return dated + [name for name in instants if name not in dated]
+
+
+def _rows_sql(spec: SourceSpec) -> str:
+    distances = "".join(
+        f", datediff('day', dump_date, CAST({name} AS DATE)) AS {days_from_dump_column(name)}"
+        for name in _time_columns(spec)
+    )
+    return (
+        f"SELECT *{distances} FROM {spec.table} "
+        "WHERE dump_date IN (SELECT unnest($dates)) ORDER BY dump_date, source_line"
+    )
+
+
+_LATEST_FILES_SQL = """
+    SELECT * FROM audit.file_ledger WHERE source = $source
+    QUALIFY row_number() OVER (PARTITION BY dump_date ORDER BY loaded_at DESC) = 1
+"""
+
+_VOLUME_SQL = f"""
+    WITH loaded AS (
+        SELECT dump_date, rows_read FROM audit.file_ledger
+        WHERE source = $source AND status = 'loaded'
+        QUALIFY row_number() OVER (PARTITION BY dump_date ORDER BY loaded_at DESC) = 1
+    ), history AS (
+        SELECT day.dump_date, median(past.rows_read) AS recent_median,
+               count(past.rows_read) AS recent_files
+        FROM (SELECT unnest($dates) AS dump_date) AS day
+        LEFT JOIN loaded AS past
+          ON past.dump_date < day.dump_date
+         AND past.dump_date >= day.dump_date - to_days(CAST($history_days AS INTEGER))
+        GROUP BY day.dump_date
+    )
+    SELECT history.dump_date, latest.file_name, latest.rows_read, history.recent_median,
+           history.recent_files,
+           CASE WHEN history.recent_files >= $min_history
+                 AND history.recent_median >= $min_median
+                THEN $share * history.recent_median ELSE 0 END AS row_count_floor
+    FROM history LEFT JOIN ({_LATEST_FILES_SQL}) AS latest USING (dump_date)
+    ORDER BY history.dump_date
+"""
+
+
+def _ledger_sql(spec: SourceSpec) -> str:
+    return f"""
+    WITH days AS (SELECT unnest($dates) AS dump_date),
+    quarantined AS (
+        SELECT dump_date, count(*) AS rows_in_quarantine,
+               count(*) FILTER (WHERE NOT ends_with(reason, $identical)) AS defect_rows
+        FROM audit.quarantine WHERE source = $source GROUP BY dump_date
+    ), staged AS (
+        SELECT dump_date, count(*) AS rows_in_raw FROM {spec.table} GROUP BY dump_date
+    )
+    SELECT days.dump_date, latest.file_name, latest.status, latest.refusal_reason,
+           latest.rows_read, latest.rows_staged, latest.rows_quarantined,
+           latest.rows_read - latest.rows_staged - latest.rows_quarantined AS unaccounted_rows,
+           coalesce(staged.rows_in_raw, 0) AS rows_in_raw,
+           coalesce(quarantined.rows_in_quarantine, 0) AS rows_in_quarantine,
+           coalesce(quarantined.defect_rows, 0) AS defect_rows,
+           CASE WHEN latest.rows_read > 0
+                THEN round(coalesce(quarantined.defect_rows, 0) / latest.rows_read, 6)
+                ELSE 0 END AS quarantine_share
+    FROM days
+    LEFT JOIN ({_LATEST_FILES_SQL}) AS latest USING (dump_date)
+    LEFT JOIN staged USING (dump_date)
+    LEFT JOIN quarantined USING (dump_date)
+    ORDER BY days.dump_date
+    """
+
+
+def quality_gate(
+    spec: SourceSpec, dump_dates: list[date], settings: Settings, thresholds: Thresholds
+) -> GateOutcome:
+    with connect(settings.warehouse, read_only=True) as connection:
+        rows = connection.execute(_rows_sql(spec), {"dates": dump_dates}).df()
+        volume = connection.execute(
+            _VOLUME_SQL,
+            {
+                "source": spec.name,
+                "dates": dump_dates,
+                "history_days": thresholds.row_count_history_days,
+                "min_history": thresholds.row_count_min_history,
+                "min_median": thresholds.row_count_min_median,
+                "share": thresholds.min_row_count_share,
+            },
+        ).df()
+    row_rules = _row_expectations(spec)
+    volume_rules = _volume_expectations(thresholds)
+    findings = _validate(rows, row_rules, ROW_LOCATION) + _validate(
+        volume, volume_rules, DAY_LOCATION
+    )
+    return GateOutcome(
+        "quality gate",
+        spec.name,
+        dump_dates,
+        len(rows),
+        len(row_rules) + len(volume_rules),
+        findings,
+        volume.to_dict("records"),
+    )
+
+
+def ledger_gate(
+    spec: SourceSpec, dump_dates: list[date], settings: Settings, thresholds: Thresholds
+) -> GateOutcome:
+    with connect(settings.warehouse, read_only=True) as connection:
+        files = connection.execute(
+            _ledger_sql(spec),
+            {"source": spec.name, "dates": dump_dates, "identical": IDENTICAL_COPY},
+        ).df()
+    rules = _ledger_expectations(thresholds)
+    return GateOutcome(
+        "ledger gate",
+        spec.name,
+        dump_dates,
+        int(files["rows_read"].fillna(0).sum()),
+        len(rules),
+        _validate(files, rules, DAY_LOCATION),
+        files.drop(columns=["refusal_reason"]).to_dict("records"),
+    )
+
+
+def _row_expectations(spec: SourceSpec) -> list:
+    import great_expectations.expectations as gxe  # GX takes seconds to import: only here
+
+    types: dict[str, ColumnType] = {c.name: c.type for c in spec.columns}
+    headers = {c.name: c.header for c in spec.columns}
+    if spec.buyer_account_header:
+        types["buyer_key"] = BUYER_KEY
+        headers["buyer_key"] = "buyer_key"
+    stored = [*RAW_META_COLUMNS, *spec.stored_columns]
+    distances = [days_from_dump_column(name) for name in _time_columns(spec)]
+    rules = [
+        gxe.ExpectTableColumnsToMatchOrderedList(
+            column_list=[name for name, _ in stored] + distances,
+            description=f"{spec.table} has the columns of the {spec.name} spec",
+        ),
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["dump_date", *spec.key],
+            description=f"one row per dump date and {', '.join(spec.key)}",
+        ),
+    ]
+    for name, sql_type in stored:
+        rules.append(
+            gxe.ExpectColumnValuesToBeOfType(
+                column=name,
+                type_=PANDAS_TYPES[sql_type.split("(")[0]],
+                description=f"{name} is stored as {sql_type}",
+            )
+        )
+    for name, column_type in types.items():
+        header = headers[name]
+        if column_type.required:
+            rules.append(
+                gxe.ExpectColumnValuesToNotBeNull(column=name, description=f"{header} is present")
+            )
+        if column_type.allowed:
+            rules.append(
+                gxe.ExpectColumnValuesToBeInSet(
+                    column=name,
+                    value_set=list(column_type.allowed),
+                    description=f"{header} is {column_type.description}",
+                )
+            )
+        elif column_type.pattern and column_type.sql_type == "VARCHAR":
+            rules.append(
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column=name,
+                    regex=f"^(?:{column_type.pattern})$",
+                    description=f"{header} is {column_type.description}",
+                )
+            )
+        if column_type.min_value is not None or column_type.max_value is not None:
+            rules.append(
+                gxe.ExpectColumnValuesToBeBetween(
+                    column=name,
+                    min_value=column_type.min_value,
+                    max_value=column_type.max_value,
+                    description=f"{header} is {column_type.description}",
+                )
+            )
+    for lesser, greater in spec.ordered:
+        rules.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=greater,
+                column_B=lesser,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+                description=f"{headers[lesser]} ≤ {headers[greater]}",
+            )
+        )
+    for name in _time_columns(spec):
+        dated = spec.dated_by is not None and name == spec.dated_by.column
+        earliest = -spec.dated_by.days_before if dated else None
+        latest = 0 if dated else EXPORT_DELAY_DAYS
+        window = (
+            f"lies within {-earliest} day(s) before the dump date and the dump date"
+            if dated
+            else f"is no later than {latest} day after the dump date"
+        )
+        rules.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=days_from_dump_column(name),
+                min_value=earliest,
+                max_value=latest,
+                description=f"{headers[name]} {window} (China time)",
+            )
+        )
+    return rules
+
+
+def _volume_expectations(thresholds: Thresholds) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="rows_read",
+            column_B="row_count_floor",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            description=(
+                f"rows read ≥ {thresholds.min_row_count_share:.0%} of the median of the files "
+                f"of the {thresholds.row_count_history_days} days before (not collapsed)"
+            ),
+        )
+    ]
+
+
+def _ledger_expectations(thresholds: Thresholds) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="file_name", description="the dump date has a file in the ledger"
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="status",
+            value_set=["loaded"],
+            description="the dump date's latest file was loaded, not refused",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="unaccounted_rows",
+            min_value=0,
+            max_value=0,
+            description="rows read - rows staged - rows quarantined = 0",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="rows_in_raw",
+            column_B="rows_staged",
+            ignore_row_if="either_value_is_missing",
+            description="the raw table holds the rows the ledger says were staged",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="rows_in_quarantine",
+            column_B="rows_quarantined",
+            ignore_row_if="either_value_is_missing",
+            description="audit.quarantine holds the rows the ledger says were quarantined",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="quarantine_share",
+            min_value=0,
+            max_value=thresholds.max_quarantine_share,
+            description=(
+                f"at most {thresholds.max_quarantine_share:.2%} of the rows read are "
+                "quarantined as defects (REDCAT_MAX_QUARANTINE_SHARE)"
+            ),
+        ),
+    ]
+
+
+def _validate(frame: pd.DataFrame, expectations: list, location: list[str]) -> list[Finding]:
+    """The failed expectations; `location` names a failing row (file and line, or day)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch = (
+        context.data_sources.add_pandas("redcat")
+        .add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("whole")
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    suite = gx.ExpectationSuite(name="gate", expectations=expectations)
+    result = batch.validate(
+        suite,
+        result_format={
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": SAMPLES,
+            "unexpected_index_column_names": location,
+        },
+    )
+    return [_finding(r, location) for r in result.results if not r.success]
+
+
+def _finding(result, location: list[str]) -> Finding:
+    unit = "rows" if location == ROW_LOCATION else "dump dates"
+    config = result.expectation_config
+    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    details = result.result or {}
+    rule = config.description or config.type
+    if result.exception_info.get("raised_exception"):
+        return Finding(rule, column, f"could not be evaluated: {result.exception_info}")
+    if "unexpected_count" in details:
+        failing = f"{details['unexpected_count']} of {details.get('element_count', '?')} {unit}"
+    else:
+        failing = f"observed {_text(details.get('observed_value'))}"
+    examples = [_text(v) for v in details.get("partial_unexpected_list", [])[:SAMPLES]]
+    if column and column.endswith(DAYS_FROM_DUMP):
+        examples = [f"{int(float(v)):+d} days" for v in examples]
+    where = [
+        _location(index, location)
+        for index in details.get("partial_unexpected_index_list", [])[:SAMPLES]
+        if isinstance(index, dict)
+    ]
+    return Finding(rule, column, failing, examples, where)
+
+
+def _location(index: dict, location: list[str]) -> str:
+    """`file line n` for a row, the dump date for a day."""
+    return " line ".join(_text(index.get(name)) for name in location)
+
+
+def _text(value: object, limit: int = 80) -> str:
+    if isinstance(value, dict):
+        value = tuple(value.values())
+    if isinstance(value, tuple | list):
+        text = "(" + ", ".join(_text(v, limit) for v in value) + ")"
+    elif value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        text = "(empty)"
+    elif isinstance(value, datetime | np.datetime64):
+        stamp = pd.Timestamp(value)
+        # A DATE column: pandas holds it as a naive midnight.
+        text = stamp.date().isoformat() if stamp.tzinfo is None else str(stamp)
+    else:
+        text = str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
