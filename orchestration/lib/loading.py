@@ -89,15 +89,14 @@ def load_dump(
         if path.name != spec.file_name(dump_date):
             raise FileRefused(
                 path,
-                f"{spec.name} dumps are {spec.extension} files named "
-                f"{spec.file_name(dump_date)}: export the day in that format, "
-                f"{REDELIVER} (and remove {path.name})",
+                f"{spec.name} dumps are .{spec.extension} files; deliver the day's export as "
+                f"{spec.file_name(dump_date)}, remove {path.name} and re-run the day",
             )
         if path.stat().st_size == 0:
             raise FileRefused(
                 path,
                 "empty file (0 bytes), probably a cut transfer (a day with no data still has "
-                f"its header, or an empty gzip for clicks): {REDELIVER}",
+                f"its header, or an empty gzip for clicks); {REDELIVER}",
             )
         incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
         with connect(settings.warehouse) as connection:
@@ -113,7 +112,12 @@ def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:
     if path.is_file():
         return path
     stem = spec.file_name(dump_date).removesuffix(f".{spec.extension}")
-    look_alikes = sorted(p for p in path.parent.glob(f"{stem}.*") if p.is_file())
+    look_alikes = sorted(
+        p
+        for p in path.parent.glob(f"{stem}.*")
+        # `<name>.part` and the like are a transfer under way, not another format.
+        if p.is_file() and not p.name.startswith(path.name)
+    )
     if look_alikes:
         return look_alikes[0]
     raise MissingDump(spec, dump_date, path)
@@ -149,6 +153,7 @@ def _read_as_text(
         if h not in text_file.header
     ]
     if missing:
+        text_file.close()
         raise FileRefused(
             path, _missing_columns_reason(spec, text_file.header, missing, other_sources)
         )
@@ -196,12 +201,12 @@ def _missing_columns_reason(
     )
     if look_alike:
         return (
-            f"it is a {look_alike} dump (its columns are {look_alike}'s), not {spec.name}: "
-            f"put the right file here, {REDELIVER}"
+            f"it is a {look_alike} dump (its columns are {look_alike}'s), not {spec.name}; "
+            f"put the {spec.name} dump here, then {REDELIVER}"
         )
     return (
-        f"required column(s) missing: {', '.join(missing)}. The export's layout changed "
-        f"(found: {', '.join(header)}); re-export with the standard columns, then {REDELIVER}"
+        f"required column(s) missing: {', '.join(missing)} (found: {', '.join(header)}), the "
+        f"export's layout changed; re-export it with the standard columns, then {REDELIVER}"
     )
 
 
@@ -285,8 +290,8 @@ def _check_dump_date(connection, spec: SourceSpec, dump_date: date, path: Path) 
     raise FileRefused(
         path,
         f"the file is for another date: only {own} of {dated} rows have a {header} {days} "
-        f"(the most common is {usual_day}). Deliver each day's export under its own date's "
-        f"name, then re-run the day",
+        f"(the most common is {usual_day}); deliver each day's export under its own date's "
+        "name, then re-run the day",
     )
 
 
@@ -371,7 +376,6 @@ def _record_refusal(
     settings: Settings, spec: SourceSpec, dump_date: date, path: Path, sha256: str, reason: str
 ) -> None:
     with connect(settings.warehouse) as connection:
-        ensure_audit_tables(connection)
         connection.execute(
             """INSERT INTO audit.file_ledger VALUES
                (?, ?, ?, ?, 'refused', NULL, 0, NULL, NULL, ?, current_timestamp)""",

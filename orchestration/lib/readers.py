@@ -20,7 +20,7 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-REDELIVER = "redeliver the corrected file under the same name and re-run the day"
+REDELIVER = "redeliver the file under the same name and re-run the day"
 
 
 class FileRefused(Exception):
@@ -46,6 +46,8 @@ class TextFile:
     rows: Iterator[TextRow]
     # JSON Lines may leave out a key whose value is null: only required fields must show.
     keys_may_be_absent: bool = False
+    # Closes the file when its rows are not read to the end (the rows close it otherwise).
+    close: Callable[[], None] = lambda: None
 
 
 # (path, the spec's headers) -> the file as text.
@@ -81,7 +83,7 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
     kind = _file_kind(_first_bytes(path))
     if kind:
         raise FileRefused(
-            path, f"the file is {kind}, not a {label} CSV: export it as CSV, then {REDELIVER}"
+            path, f"the file is {kind}, not a {label} CSV; export it as CSV, then {REDELIVER}"
         )
     stream = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed by the generator
     line_number = 0
@@ -89,12 +91,14 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
     def refuse(error: Exception) -> FileRefused:
         stream.close()
         if isinstance(error, UnicodeDecodeError):
+            line, byte = _undecodable(path, encoding)
             problem = (
-                f"not {label} text (byte 0x{error.object[error.start]:02x} after data row "
-                f"{line_number} cannot be decoded): re-export it as {label}"
+                f"not {label} text (byte 0x{byte:02x} on line {line} of the file cannot be "
+                f"decoded); re-export it as {label}"
             )
         else:
-            problem = f"not a readable CSV after data row {line_number} ({error}): re-export it"
+            where = f"after data row {line_number}" if line_number else "in the header"
+            problem = f"not a readable CSV ({error} {where}); re-export it"
         return FileRefused(path, f"{problem}, then {REDELIVER}")
 
     reader = csv.reader(stream)
@@ -129,21 +133,37 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
             except (UnicodeDecodeError, csv.Error) as error:
                 raise refuse(error) from None
 
-    return TextFile(header, rows())
+    return TextFile(header, rows(), close=stream.close)
+
+
+def _undecodable(path: Path, encoding: str) -> tuple[int, int]:
+    """The physical line (1 = header) and value of the first byte that does not decode: the
+    text reader decodes ahead in blocks, so its own position says little."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with open(path, "rb") as raw:
+        while chunk := raw.read(1 << 16):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                start = max(error.start - len(error.object) + len(chunk), 0)
+                return line + chunk[:start].count(b"\n"), chunk[start]
+            line += chunk.count(b"\n")
+    return line, 0
 
 
 def _check_header(path: Path, header: list[str]) -> None:
     if not any(header):
         raise FileRefused(
             path,
-            "no header row (a day with no data still has its header): "
+            "no header row (a day with no data still has its header); "
             f"re-export the day, then {REDELIVER}",
         )
     repeated = sorted({h for h in header if h and header.count(h) > 1})
     if repeated:
         raise FileRefused(
             path,
-            f"the header names {', '.join(repeated)} more than once: re-export it, "
+            f"the header names {', '.join(repeated)} more than once; re-export it, "
             f"then {REDELIVER}",
         )
 
@@ -160,13 +180,13 @@ def gb18030_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
     if start.startswith(codecs.BOM_UTF8):
         raise FileRefused(
             path,
-            "is UTF-8 (it starts with a UTF-8 BOM); Tmall exports are GB18030: re-export it "
+            "is UTF-8 (it starts with a UTF-8 BOM), not GB18030; re-export it "
             f"from Tmall or transcode it to GB18030, then {REDELIVER}",
         )
     if _looks_like_utf8_chinese(start):
         raise FileRefused(
             path,
-            "is UTF-8, not GB18030: re-export it from Tmall or transcode it to GB18030, "
+            "is UTF-8, not GB18030; re-export it from Tmall or transcode it to GB18030, "
             f"then {REDELIVER}",
         )
     return _csv(path, "gb18030", "GB18030")
@@ -191,9 +211,10 @@ _JSON_PROBE_LINES = 20
 def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
     """One JSON object a line, gzip-compressed. The keys of the first object are the header;
     the expected fields are read from every object, absent ones as null."""
-    if not _first_bytes(path).startswith(b"\x1f\x8b"):
-        kind = _file_kind(_first_bytes(path)) or "plain, uncompressed data"
-        raise FileRefused(path, f"the file is {kind}, not gzip-compressed JSON Lines: {REDELIVER}")
+    start = _first_bytes(path)
+    if not start.startswith(b"\x1f\x8b"):
+        kind = _file_kind(start) or "plain, uncompressed data"
+        raise FileRefused(path, f"the file is {kind}, not gzip-compressed JSON Lines; {REDELIVER}")
     stream = gzip.open(path, "rt", encoding="utf-8")  # noqa: SIM115 - closed by the generator
     line_number = 0
 
@@ -202,7 +223,9 @@ def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
         if isinstance(error, UnicodeDecodeError):
             problem = f"line {line_number + 1} is not UTF-8 text"
         else:
-            problem = f"gzip stream broken after line {line_number} ({error}): truncated"
+            problem = (
+                f"gzip stream broken after line {line_number} ({error}), the file is truncated"
+            )
         return FileRefused(path, f"{problem}; {REDELIVER}")
 
     def numbered() -> Iterator[tuple[int, str]]:
@@ -257,7 +280,7 @@ def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
                 outcome = parsed(number, line)
                 yield as_row(number, outcome) if isinstance(outcome, dict) else outcome
 
-    return TextFile(header, rows(), keys_may_be_absent=True)
+    return TextFile(header, rows(), keys_may_be_absent=True, close=stream.close)
 
 
 def _json_cell(value: object) -> str | None:
@@ -274,21 +297,26 @@ def xlsx_first_sheet(path: Path, _expected: tuple[str, ...]) -> TextFile:
     if not start.startswith(b"PK\x03\x04"):
         kind = _file_kind(start) or "text (a CSV saved under an .xlsx name?)"
         raise FileRefused(
-            path, f"the file is {kind}, not an .xlsx workbook: export the workbook, {REDELIVER}"
+            path,
+            f"the file is {kind}, not an .xlsx workbook; export the workbook, then {REDELIVER}",
         )
     try:
         sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
         grid = sheet.iter_rows()
         header = [(_xlsx_cell(c) or "") for c in next(grid, [])]
     except (CalamineError, OSError, ValueError) as error:
-        raise FileRefused(
-            path, f"not a readable .xlsx workbook, probably truncated ({error}); {REDELIVER}"
-        ) from None
+        raise _unreadable(path, error) from None
     while header and not header[-1]:
         header.pop()
     _check_header(path, header)
 
     def rows() -> Iterator[TextRow]:
+        try:
+            yield from split(grid)
+        except (CalamineError, ValueError) as error:
+            raise _unreadable(path, error) from None
+
+    def split(grid: Iterator[list]) -> Iterator[TextRow]:
         for line_number, values in enumerate(grid, start=1):
             cells = [_xlsx_cell(v) for v in values]
             while cells and cells[-1] is None:
@@ -308,6 +336,12 @@ def xlsx_first_sheet(path: Path, _expected: tuple[str, ...]) -> TextFile:
             yield TextRow(line_number, dict(zip(header, cells, strict=True)))
 
     return TextFile(header, rows())
+
+
+def _unreadable(path: Path, error: Exception) -> FileRefused:
+    return FileRefused(
+        path, f"not a readable .xlsx workbook, probably truncated ({error}); {REDELIVER}"
+    )
 
 
 def _xlsx_cell(value: object) -> str | None:

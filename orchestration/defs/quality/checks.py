@@ -1,9 +1,20 @@
 """Blocking asset checks on every ingestion asset: a failed gate stops the dbt models
-downstream in the same run, so the marts keep their last good state."""
+downstream, so the marts keep their last good state.
+
+A gate that failed keeps its dump dates under watch: the next evaluation of the same check,
+whatever days its run loads, validates them again, so a later nightly run cannot rebuild the
+marts over a bad day still staged. Fixing the day (redeliver, re-run it) clears it.
+"""
 
 from collections.abc import Callable
+from datetime import date
 
 import dagster as dg
+
+# Not exported at the top level in Dagster 1.13; the event log's records carry it.
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecordStatus as Status,
+)
 
 from orchestration.defs.ingestion.sources import SOURCES
 from orchestration.defs.quality.gates import GateOutcome, ledger_gate, quality_gate
@@ -12,7 +23,7 @@ from orchestration.lib.partitions import WAREHOUSE_POOL, dump_dates_of
 from orchestration.lib.settings import Settings
 from orchestration.lib.source_spec import SourceSpec
 
-Gate = Callable[[SourceSpec, list, Settings, Thresholds], GateOutcome]
+Gate = Callable[[SourceSpec, list[date], Settings, Thresholds], GateOutcome]
 
 CHECKS: dict[str, tuple[Gate, str]] = {
     "quality_gate": (
@@ -31,16 +42,32 @@ CHECKS: dict[str, tuple[Gate, str]] = {
 }
 
 
-def _result(context: dg.AssetCheckExecutionContext, outcome: GateOutcome) -> dg.AssetCheckResult:
-    if outcome.passed:
-        context.log.info(outcome.summary())
-    else:
-        context.log.error(outcome.summary())
+def _dates_of_last_failure(
+    context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey
+) -> list[date]:
+    """The dump dates of this check's latest finished evaluation, if it failed."""
+    # The event log's own query: the instance's "latest record" would be this run's planned one.
+    history = context.instance.event_log_storage.get_asset_check_execution_history(
+        check_key, limit=1, status={Status.SUCCEEDED, Status.FAILED}
+    )
+    if not history or history[0].status != Status.FAILED:
+        return []
+    evaluation = history[0].event.asset_check_evaluation if history[0].event else None
+    dates = evaluation.metadata.get("dump_dates") if evaluation else None
+    return [date.fromisoformat(d) for d in dates.value] if dates else []
+
+
+def _result(
+    context: dg.AssetCheckExecutionContext, outcome: GateOutcome, carried: list[date]
+) -> dg.AssetCheckResult:
+    log = context.log.info if outcome.passed else context.log.error
+    log(outcome.summary())
     return dg.AssetCheckResult(
         passed=outcome.passed,
-        description=outcome.summary().splitlines()[0],
+        description=outcome.summary(),
         metadata={
-            "dump_dates": ", ".join(f"{d}" for d in outcome.dump_dates),
+            "dump_dates": dg.MetadataValue.json([d.isoformat() for d in outcome.dump_dates]),
+            "carried_from_last_failure": ", ".join(d.isoformat() for d in carried),
             "rows_checked": outcome.rows_checked,
             "expectations": outcome.expectations,
             "expectations_failed": len(outcome.findings),
@@ -51,9 +78,11 @@ def _result(context: dg.AssetCheckExecutionContext, outcome: GateOutcome) -> dg.
 
 
 def build_quality_checks(spec: SourceSpec) -> list[dg.AssetChecksDefinition]:
+    asset_key = dg.AssetKey(["raw", spec.name])
+
     def build(name: str, gate: Gate, description: str) -> dg.AssetChecksDefinition:
         @dg.asset_check(
-            asset=dg.AssetKey(["raw", spec.name]),
+            asset=asset_key,
             name=name,
             description=description,
             blocking=True,
@@ -63,8 +92,13 @@ def build_quality_checks(spec: SourceSpec) -> list[dg.AssetChecksDefinition]:
             pool=WAREHOUSE_POOL,  # DuckDB refuses a reader while another process writes
         )
         def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-            outcome = gate(spec, dump_dates_of(context), Settings.from_env(), Thresholds.from_env())
-            return _result(context, outcome)
+            run_dates = dump_dates_of(context)
+            last_failure = _dates_of_last_failure(context, dg.AssetCheckKey(asset_key, name))
+            carried = sorted(set(last_failure) - set(run_dates))
+            outcome = gate(
+                spec, sorted(run_dates + carried), Settings.from_env(), Thresholds.from_env()
+            )
+            return _result(context, outcome, carried)
 
         return check
 

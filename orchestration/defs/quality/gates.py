@@ -45,19 +45,39 @@ PANDAS_TYPES = {
 # An order dump may be exported after midnight: its times may run into the next day.
 EXPORT_DELAY_DAYS = 1
 SAMPLES = 5
+# Days are validated in batches of about this many rows: a year's backfill of a large brand
+# does not fit in one pandas frame.
+BATCH_ROWS = 500_000
 ROW_LOCATION = ["source_file", "source_line"]
 DAY_LOCATION = ["dump_date"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Finding:
     """One failed expectation: what was expected, how much failed, a few examples."""
 
     rule: str
-    column: str | None
-    failing: str
+    column: str
+    unexpected: int | None  # failing rows (or days); None for a table-level rule
+    checked: int | None
+    unit: str
+    observed: str = ""
     examples: list[str] = field(default_factory=list)
     where: list[str] = field(default_factory=list)
+
+    @property
+    def failing(self) -> str:
+        if self.unexpected is None:
+            return self.observed
+        return f"{self.unexpected} of {self.checked} {self.unit}"
+
+    def add(self, other: Finding) -> None:
+        """The same rule failing in another batch of days."""
+        if self.unexpected is not None and other.unexpected is not None:
+            self.unexpected += other.unexpected
+            self.checked = (self.checked or 0) + (other.checked or 0)
+        self.examples = (self.examples + other.examples)[:SAMPLES]
+        self.where = (self.where + other.where)[:SAMPLES]
 
 
 @dataclass
@@ -193,8 +213,11 @@ def _ledger_sql(spec: SourceSpec) -> str:
 def quality_gate(
     spec: SourceSpec, dump_dates: list[date], settings: Settings, thresholds: Thresholds
 ) -> GateOutcome:
+    row_rules = _row_expectations(spec)
+    volume_rules = _volume_expectations(thresholds)
+    findings: dict[tuple[str, str], Finding] = {}
+    rows_checked = 0
     with connect(settings.warehouse, read_only=True) as connection:
-        rows = connection.execute(_rows_sql(spec), {"dates": dump_dates}).df()
         volume = connection.execute(
             _VOLUME_SQL,
             {
@@ -206,20 +229,37 @@ def quality_gate(
                 "share": thresholds.min_row_count_share,
             },
         ).df()
-    row_rules = _row_expectations(spec)
-    volume_rules = _volume_expectations(thresholds)
-    findings = _validate(rows, row_rules, ROW_LOCATION) + _validate(
-        volume, volume_rules, DAY_LOCATION
-    )
+        for batch in _batches(volume):
+            rows = connection.execute(_rows_sql(spec), {"dates": batch}).df()
+            rows_checked += len(rows)
+            for finding in _validate(rows, row_rules, ROW_LOCATION):
+                key = (finding.rule, finding.column)
+                if key in findings:
+                    findings[key].add(finding)
+                else:
+                    findings[key] = finding
     return GateOutcome(
         "quality gate",
         spec.name,
         dump_dates,
-        len(rows),
+        rows_checked,
         len(row_rules) + len(volume_rules),
-        findings,
+        [*findings.values(), *_validate(volume, volume_rules, DAY_LOCATION)],
         volume.to_dict("records"),
     )
+
+
+def _batches(volume: pd.DataFrame) -> list[list[date]]:
+    """The dump dates in consecutive groups of at most BATCH_ROWS rows (or one day)."""
+    batches: list[list[date]] = [[]]
+    size = 0
+    for day, rows in zip(volume["dump_date"], volume["rows_read"].fillna(0), strict=True):
+        if batches[-1] and size + rows > BATCH_ROWS:
+            batches.append([])
+            size = 0
+        batches[-1].append(day.date())
+        size += rows
+    return batches
 
 
 def ledger_gate(
@@ -412,48 +452,71 @@ def _validate(frame: pd.DataFrame, expectations: list, location: list[str]) -> l
             "unexpected_index_column_names": location,
         },
     )
-    return [_finding(r, location) for r in result.results if not r.success]
+    return [_finding(r, frame, location) for r in result.results if not r.success]
 
 
-def _finding(result, location: list[str]) -> Finding:
-    unit = "rows" if location == ROW_LOCATION else "dump dates"
+def _finding(result, frame: pd.DataFrame, location: list[str]) -> Finding:
     config = result.expectation_config
-    column = config.kwargs.get("column") or config.kwargs.get("column_A")
+    columns = config.kwargs.get("column_list") or [
+        config.kwargs[k] for k in ("column", "column_A", "column_B") if k in config.kwargs
+    ]
+    finding = Finding(
+        rule=config.description or config.type,
+        column=", ".join(columns),
+        unexpected=None,
+        checked=None,
+        unit="rows" if location == ROW_LOCATION else "dump dates",
+    )
     details = result.result or {}
-    rule = config.description or config.type
     if result.exception_info.get("raised_exception"):
-        return Finding(rule, column, f"could not be evaluated: {result.exception_info}")
-    if "unexpected_count" in details:
-        failing = f"{details['unexpected_count']} of {details.get('element_count', '?')} {unit}"
+        finding.observed = f"could not be evaluated: {result.exception_info}"
+        return finding
+    if "unexpected_count" not in details:
+        finding.observed = f"observed {_text(details.get('observed_value'))}"
+        return finding
+    finding.unexpected = details["unexpected_count"]
+    finding.checked = details.get("element_count")
+    values = details.get("partial_unexpected_list", [])[:SAMPLES]
+    if columns[0].endswith(DAYS_FROM_DUMP):
+        finding.examples = [f"{int(float(v)):+d} days" for v in values]
     else:
-        failing = f"observed {_text(details.get('observed_value'))}"
-    examples = [_text(v) for v in details.get("partial_unexpected_list", [])[:SAMPLES]]
-    if column and column.endswith(DAYS_FROM_DUMP):
-        examples = [f"{int(float(v)):+d} days" for v in examples]
-    where = [
-        _location(index, location)
+        dtypes = [frame[c].dtype if c in frame else None for c in columns]
+        finding.examples = [_example(v, dtypes) for v in values]
+    finding.where = [
+        _location(index, frame, location)
         for index in details.get("partial_unexpected_index_list", [])[:SAMPLES]
         if isinstance(index, dict)
     ]
-    return Finding(rule, column, failing, examples, where)
+    return finding
 
 
-def _location(index: dict, location: list[str]) -> str:
+def _location(index: dict, frame: pd.DataFrame, location: list[str]) -> str:
     """`file line n` for a row, the dump date for a day."""
-    return " line ".join(_text(index.get(name)) for name in location)
+    return " line ".join(_text(index.get(name), frame[name].dtype) for name in location)
 
 
-def _text(value: object, limit: int = 80) -> str:
+def _example(value: object, dtypes: list) -> str:
+    """A failing value, or the values of a failing pair or key, as the columns hold them."""
     if isinstance(value, dict):
         value = tuple(value.values())
     if isinstance(value, tuple | list):
-        text = "(" + ", ".join(_text(v, limit) for v in value) + ")"
-    elif value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "(" + ", ".join(_text(v, d) for v, d in zip(value, dtypes, strict=False)) + ")"
+    return _text(value, dtypes[0] if dtypes else None)
+
+
+def _text(value: object, dtype: object = None, limit: int = 80) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         text = "(empty)"
     elif isinstance(value, datetime | np.datetime64):
         stamp = pd.Timestamp(value)
-        # A DATE column: pandas holds it as a naive midnight.
-        text = stamp.date().isoformat() if stamp.tzinfo is None else str(stamp)
+        if isinstance(dtype, pd.DatetimeTZDtype):
+            # GX hands pairs of instants over as naive UTC.
+            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+            text = str(stamp.tz_convert(dtype.tz))
+        elif stamp.tzinfo is None:
+            text = stamp.date().isoformat()  # a DATE column: pandas holds it as a naive midnight
+        else:
+            text = str(stamp)
     else:
         text = str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"

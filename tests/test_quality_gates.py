@@ -1,0 +1,178 @@
+"""A failed gate stops the marts: real pipeline runs over the examples' warehouse, then bad data.
+
+Each test starts from a copy of the examples' green run (inbox, working warehouse, published
+file), breaks one thing, runs the pipeline again and compares every mart, row for row.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
+from orchestration.lib.run import run_pipeline
+from tests.conftest import EXAMPLES
+
+DAY_1, DAY_2 = date(2026, 5, 13), date(2026, 5, 14)
+CLICKS = SOURCES_BY_NAME["rednote_clicks"]
+TMALL = SOURCES_BY_NAME["tmall_orders"]
+
+
+def _marts(path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        names = connection.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+        ).fetchall()
+        return {
+            n: connection.execute(f"SELECT * FROM marts.{n} ORDER BY ALL").fetchall()
+            for (n,) in names
+        }
+
+
+def _published_snapshots(workspace) -> list[tuple]:
+    with duckdb.connect(str(workspace.published), read_only=True) as connection:
+        return connection.execute("SELECT snapshot_id FROM audit.published_snapshot").fetchall()
+
+
+@pytest.fixture
+def built(examples_run, workspace):
+    """The workspace holding a copy of the examples' green run."""
+    shutil.copytree(examples_run.inbox, workspace.inbox, dirs_exist_ok=True)
+    workspace.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    for name in (examples_run.warehouse, examples_run.published):
+        shutil.copy(name, workspace.warehouse.parent / name.name)
+    workspace.marts_before = _marts(workspace.warehouse)
+    workspace.published_before = _marts(workspace.published)
+    workspace.snapshots_before = _published_snapshots(workspace)
+    assert (
+        workspace.marts_before["fct_clicks"]
+        and workspace.marts_before == workspace.published_before
+    )
+    return workspace
+
+
+def _assert_marts_unchanged(workspace) -> None:
+    assert _marts(workspace.warehouse) == workspace.marts_before
+    assert _marts(workspace.published) == workspace.published_before
+    assert _published_snapshots(workspace) == workspace.snapshots_before
+
+
+def _redeliver(path, content: bytes) -> None:
+    path.unlink()  # the examples are copied read-only
+    path.write_bytes(content)
+
+
+def _check_evaluations(instance, run_id: str) -> list[dg.AssetCheckEvaluation]:
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return [r.dagster_event.asset_check_evaluation_data for r in records]
+
+
+def _failed(evaluations) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        f"{e.asset_key.to_user_string()}:{e.check_name}": e for e in evaluations if not e.passed
+    }
+
+
+def _clicks_with_late_click(click_time: str) -> bytes:
+    """The second day's clicks with the late click (cid 9) moved to another time."""
+    example = EXAMPLES / "rednote_clicks" / CLICKS.file_name(DAY_2)
+    records = [json.loads(line) for line in gzip.decompress(example.read_bytes()).splitlines()]
+    for record in records:
+        if record["cid"].endswith("9"):
+            record["click_time"] = click_time
+    return gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
+
+
+def test_a_failed_quality_gate_keeps_the_marts_until_the_day_is_fixed(built):
+    clicks = CLICKS.path(built.inbox, DAY_2)
+    # A valid time, staged as such, but 74 days before the dump date: no late click is that late.
+    _redeliver(clicks, _clicks_with_late_click("2026-03-01T22:10:00+08:00"))
+
+    with built.instance() as instance:
+        outcome = run_pipeline(DAY_2, DAY_2, instance)
+        assert not outcome.success
+        assert any("raw__rednote_clicks_quality_gate" in f for f in outcome.failures), (
+            outcome.failures
+        )
+        failed = _failed(_check_evaluations(instance, outcome.run_id))
+        assert set(failed) == {"raw/rednote_clicks:quality_gate"}
+        metadata = failed["raw/rednote_clicks:quality_gate"].metadata
+        assert metadata["dump_dates"].value == ["2026-05-14"]
+        assert metadata["expectations_failed"].value == 1
+        table = metadata["failed_expectations"].value
+        assert "click_time lies within 7 day(s) before the dump date" in table
+        assert "1 of 3 rows | -74 days | rednote_clicks_20260514.jsonl.gz line 3" in table
+
+        # The file was staged (row-level it is fine); only the gate stopped the marts.
+        assert built.query("SELECT click_ts::DATE FROM raw.rednote_clicks WHERE cid LIKE '%9'") == [
+            (date(2026, 3, 1),)
+        ]
+        _assert_marts_unchanged(built)
+
+        # A later run for another day does not build over the bad day still staged.
+        later = run_pipeline(DAY_1, DAY_1, instance)
+        assert not later.success
+        failed = _failed(_check_evaluations(instance, later.run_id))
+        assert set(failed) == {"raw/rednote_clicks:quality_gate"}
+        metadata = failed["raw/rednote_clicks:quality_gate"].metadata
+        assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
+        assert metadata["carried_from_last_failure"].value == "2026-05-14"
+        _assert_marts_unchanged(built)
+
+        # Redelivering the day's right file and re-running it clears the gate.
+        _redeliver(clicks, (EXAMPLES / "rednote_clicks" / clicks.name).read_bytes())
+        fixed = run_pipeline(DAY_2, DAY_2, instance)
+        assert fixed.success, fixed.failures
+    assert _marts(built.warehouse) == built.marts_before
+    assert _marts(built.published) == built.published_before
+    assert len(_published_snapshots(built)) == len(built.snapshots_before) + 1
+
+
+def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
+    tmall = TMALL.path(built.inbox, DAY_2)
+    text = tmall.read_bytes().decode("gb18030")
+    bad_row = text.splitlines()[1].replace("3901234567890123456", "3901234567890123499")
+    bad_row = bad_row.replace(",299.00,299.00,", ",2x9.00,0.00,")
+    _redeliver(tmall, (text + bad_row + "\n").encode("gb18030"))
+
+    with built.instance() as instance:
+        outcome = run_pipeline(DAY_2, DAY_2, instance)
+        assert not outcome.success
+        failed = _failed(_check_evaluations(instance, outcome.run_id))
+    assert set(failed) == {"raw/tmall_orders:ledger_balances"}
+    table = failed["raw/tmall_orders:ledger_balances"].metadata["failed_expectations"].value
+    assert "at most 1.00% of the rows read are quarantined as defects" in table
+    assert "1 of 1 dump dates | 0.2 | 2026-05-14" in table
+    assert built.query(
+        "SELECT rows_read, rows_staged, rows_quarantined FROM audit.file_ledger "
+        "WHERE file_name = 'tmall_orders_20260514.csv' ORDER BY loaded_at DESC LIMIT 1"
+    ) == [(5, 4, 1)]
+    _assert_marts_unchanged(built)
+
+
+def test_a_failing_dbt_test_stops_the_marts_downstream(built):
+    # No file passing the raw gates trips a model test (the gates hold every staging rule),
+    # so the raw table is broken by hand: a day outside the run holds a click twice.
+    with duckdb.connect(str(built.warehouse)) as connection:
+        connection.execute(
+            "INSERT INTO raw.rednote_clicks SELECT * FROM raw.rednote_clicks "
+            "WHERE dump_date = DATE '2026-05-13' AND cid LIKE '%1'"
+        )
+
+    with built.instance() as instance:
+        outcome = run_pipeline(DAY_2, DAY_2, instance)
+        assert not outcome.success
+        evaluations = _check_evaluations(instance, outcome.run_id)
+    failed = _failed(evaluations)
+    assert set(failed) == {
+        "staging/stg_rednote__clicks:"
+        "unique_combination_of_columns_stg_rednote__clicks_dump_date__cid"
+    }
+    assert any("redcat_dbt_models" in f for f in outcome.failures), outcome.failures
+    _assert_marts_unchanged(built)
