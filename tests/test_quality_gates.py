@@ -100,6 +100,11 @@ def test_a_failed_quality_gate_keeps_the_marts_until_the_day_is_fixed(built):
         assert any("raw__rednote_clicks_quality_gate" in f for f in outcome.failures), (
             outcome.failures
         )
+        # The operator reads why on the command line, not only in the UI.
+        assert any(
+            f.startswith("check raw/rednote_clicks:quality_gate failed:") and "click_time" in f
+            for f in outcome.failures
+        ), outcome.failures
         failed = _failed(_check_evaluations(instance, outcome.run_id))
         assert set(failed) == {"raw/rednote_clicks:quality_gate"}
         metadata = failed["raw/rednote_clicks:quality_gate"].metadata

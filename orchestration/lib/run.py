@@ -42,7 +42,14 @@ def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = N
     )
     failures = []
     for event in result.all_events:
-        if event.is_step_failure:
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                failures.append(
+                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
+                    f"failed: {evaluation.description}"
+                )
+        elif event.is_step_failure:
             error = event.step_failure_data.user_failure_data
             description = error.description if error else None
             failures.append(
