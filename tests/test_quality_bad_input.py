@@ -29,6 +29,10 @@ from orchestration.lib.settings import Settings
 
 DAY = date(2026, 5, 13)
 REDELIVER = "redeliver the file under the same name and re-run the day"
+EMPTY_FILE = (
+    "empty file (0 bytes), probably a cut transfer (a day with no data still has its header, "
+    f"or an empty gzip for clicks); {REDELIVER}"
+)
 PERSONAL_VALUES = ("tb_buyer", "王五", "13900001234", "北京市某路1号", "jd_buyer", "赵六")
 
 # One valid row per source (a dump of DAY), as the export's headers name the cells.
@@ -174,6 +178,16 @@ def dump(source: str, table: list) -> bytes:
     return ENCODED[source](table)
 
 
+def dumped_rows(source: str, count: int = 3, **changes: dict[str, str]) -> bytes:
+    """The source's own file format holding rows(source, count, **changes)."""
+    return dump(source, rows(source, count, **changes))
+
+
+def first_lines(count: int, change: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The same change on lines 1 .. count, as keyword arguments of rows()."""
+    return {f"line_{i}": change for i in range(1, count + 1)}
+
+
 @dataclass(frozen=True)
 class Case:
     source: str
@@ -225,18 +239,8 @@ CASES = {
         refused="not UTF-8 text (byte 0xc9 on line 4 of the file cannot be decoded); re-export "
         f"it as UTF-8, then {REDELIVER}",
     ),
-    "campaigns empty file": Case(
-        "rednote_campaigns",
-        b"",
-        refused="empty file (0 bytes), probably a cut transfer (a day with no data still has its "
-        f"header, or an empty gzip for clicks); {REDELIVER}",
-    ),
-    "clicks empty file": Case(
-        "rednote_clicks",
-        b"",
-        refused="empty file (0 bytes), probably a cut transfer (a day with no data still has its "
-        f"header, or an empty gzip for clicks); {REDELIVER}",
-    ),
+    "campaigns empty file": Case("rednote_campaigns", b"", refused=EMPTY_FILE),
+    "clicks empty file": Case("rednote_clicks", b"", refused=EMPTY_FILE),
     "funnel blank lines only": Case(
         "redstar_funnel",
         b"\n\n",
@@ -295,7 +299,7 @@ CASES = {
     ),
     "campaigns folder holding a funnel dump": Case(
         "rednote_campaigns",
-        csv_bytes(rows("redstar_funnel")),
+        dumped_rows("redstar_funnel"),
         refused="it is a redstar_funnel dump (its columns are redstar_funnel's), not "
         f"rednote_campaigns; put the rednote_campaigns dump here, then {REDELIVER}",
     ),
@@ -320,27 +324,15 @@ CASES = {
     ),
     "metrics of another day": Case(
         "rednote_note_metrics",
-        dump(
-            "rednote_note_metrics",
-            rows(
-                "rednote_note_metrics",
-                12,
-                **{f"line_{i}": {"日期": "2026-05-12"} for i in range(1, 13)},
-            ),
-        ),
+        dumped_rows("rednote_note_metrics", 12, **first_lines(12, {"日期": "2026-05-12"})),
         refused="the file is for another date: only 0 of 12 rows have a 日期 on 2026-05-13 (the "
         "most common is 2026-05-12); deliver each day's export under its own date's name, "
         "then re-run the day",
     ),
     "clicks mostly of another day": Case(
         "rednote_clicks",
-        dump(
-            "rednote_clicks",
-            rows(
-                "rednote_clicks",
-                11,
-                **{f"line_{i}": {"click_time": "2026-05-14T09:00:00+08:00"} for i in range(1, 9)},
-            ),
+        dumped_rows(
+            "rednote_clicks", 11, **first_lines(8, {"click_time": "2026-05-14T09:00:00+08:00"})
         ),
         refused="the file is for another date: only 3 of 11 rows have a click_time on 2026-05-13 "
         "(the most common is 2026-05-14); deliver each day's export under its own date's "
@@ -348,16 +340,10 @@ CASES = {
     ),
     "tmall orders created after the dump date": Case(
         "tmall_orders",
-        dump(
+        dumped_rows(
             "tmall_orders",
-            rows(
-                "tmall_orders",
-                10,
-                **{
-                    f"line_{i}": {"订单创建时间": "2026-05-20 10:00:00", "订单付款时间": ""}
-                    for i in range(1, 11)
-                },
-            ),
+            10,
+            **first_lines(10, {"订单创建时间": "2026-05-20 10:00:00", "订单付款时间": ""}),
         ),
         refused="the file is for another date: only 0 of 10 rows have a 订单创建时间 from "
         "2025-05-13 to 2026-05-13 (the most common is 2026-05-20); deliver each day's export "
@@ -375,16 +361,13 @@ CASES = {
     # --- quarantined rows --------------------------------------------------------------------
     "tmall unparseable amount, bad id, unknown status, conflicting copy": Case(
         "tmall_orders",
-        dump(
+        dumped_rows(
             "tmall_orders",
-            rows(
-                "tmall_orders",
-                6,
-                line_2={"买家实际支付金额": "2x9.00"},
-                line_3={"订单编号": "12345"},
-                line_4={"订单状态": "已发货"},
-                line_5={"订单编号": "3901234567890000001", "宝贝总数量": "2"},
-            ),
+            6,
+            line_2={"买家实际支付金额": "2x9.00"},
+            line_3={"订单编号": "12345"},
+            line_4={"订单状态": "已发货"},
+            line_5={"订单编号": "3901234567890000001", "宝贝总数量": "2"},
         ),
         staged=2,
         quarantined=[
@@ -478,15 +461,12 @@ CASES = {
     ),
     "metrics upper-case note id, negative impressions, missing kol": Case(
         "rednote_note_metrics",
-        dump(
+        dumped_rows(
             "rednote_note_metrics",
-            rows(
-                "rednote_note_metrics",
-                4,
-                line_1={"笔记ID": "6650A1F0C2000000001E03B5"},
-                line_2={"曝光量": "-5", "消费(元)": "1,320.50"},
-                line_3={"博主ID": ""},
-            ),
+            4,
+            line_1={"笔记ID": "6650A1F0C2000000001E03B5"},
+            line_2={"曝光量": "-5", "消费(元)": "1,320.50"},
+            line_3={"博主ID": ""},
         ),
         staged=1,
         quarantined=[
@@ -502,14 +482,12 @@ CASES = {
     ),
     "campaigns score out of range, unknown industry, bad date": Case(
         "rednote_campaigns",
-        csv_bytes(
-            rows(
-                "rednote_campaigns",
-                4,
-                line_1={"store_score": "5.5"},
-                line_2={"industry": "toys"},
-                line_3={"end_date": "2026-06-31"},
-            )
+        dumped_rows(
+            "rednote_campaigns",
+            4,
+            line_1={"store_score": "5.5"},
+            line_2={"industry": "toys"},
+            line_3={"end_date": "2026-06-31"},
         ),
         staged=1,
         quarantined=[
@@ -625,56 +603,54 @@ def test_gate_passes_clean_files_and_names_what_it_checked(workspace):
     assert (outcome.rows_checked, outcome.expectations) == (3, 38)
 
 
-def test_gate_refund_above_paid_and_paid_before_created(workspace):
-    _load(
-        workspace,
+# Rows the gate stops, each with its findings.
+GATE_FINDINGS = {
+    "refund above paid and paid before created": (
         "tmall_orders",
-        DAY,
         rows(
             "tmall_orders",
             3,
             line_2={"退款金额": "300.00"},
             line_3={"订单付款时间": "2026-05-13 09:00:00"},
         ),
-    )
-    outcome = quality_gate(
-        SOURCES_BY_NAME["tmall_orders"], [DAY], Settings.from_env(), Thresholds()
-    )
-    assert _findings(outcome) == [
-        (
-            "订单创建时间 ≤ 订单付款时间",
-            "1 of 3 rows",
-            ["(2026-05-13 09:00:00+08:00, 2026-05-13 10:00:00+08:00)"],
-            ["tmall_orders_20260513.csv line 3"],
-        ),
-        (
-            "退款金额 ≤ 买家实际支付金额",
-            "1 of 3 rows",
-            ["(299.0, 300.0)"],
-            ["tmall_orders_20260513.csv line 2"],
-        ),
-    ]
-
-
-def test_gate_metrics_row_of_another_day_in_a_small_file(workspace):
+        [
+            (
+                "订单创建时间 ≤ 订单付款时间",
+                "1 of 3 rows",
+                ["(2026-05-13 09:00:00+08:00, 2026-05-13 10:00:00+08:00)"],
+                ["tmall_orders_20260513.csv line 3"],
+            ),
+            (
+                "退款金额 ≤ 买家实际支付金额",
+                "1 of 3 rows",
+                ["(299.0, 300.0)"],
+                ["tmall_orders_20260513.csv line 2"],
+            ),
+        ],
+    ),
     # Too few rows to be refused as another day's file: the gate stops it.
-    _load(
-        workspace,
+    "metrics row of another day in a small file": (
         "rednote_note_metrics",
-        DAY,
         rows("rednote_note_metrics", 3, line_3={"日期": "2026-05-11"}),
-    )
-    outcome = quality_gate(
-        SOURCES_BY_NAME["rednote_note_metrics"], [DAY], Settings.from_env(), Thresholds()
-    )
-    assert _findings(outcome) == [
-        (
-            "日期 lies within 0 day(s) before the dump date and the dump date (China time)",
-            "1 of 3 rows",
-            ["-2 days"],
-            ["rednote_note_metrics_20260513.csv line 3"],
-        ),
-    ]
+        [
+            (
+                "日期 lies within 0 day(s) before the dump date and the dump date (China time)",
+                "1 of 3 rows",
+                ["-2 days"],
+                ["rednote_note_metrics_20260513.csv line 3"],
+            ),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "table", "findings"), GATE_FINDINGS.values(), ids=GATE_FINDINGS.keys()
+)
+def test_gate_finds_bad_rows(workspace, source: str, table: list, findings: list):
+    _load(workspace, source, DAY, table)
+    outcome = quality_gate(SOURCES_BY_NAME[source], [DAY], Settings.from_env(), Thresholds())
+    assert _findings(outcome) == findings
 
 
 def test_gate_collapsed_row_count_against_the_recent_median(workspace, monkeypatch):

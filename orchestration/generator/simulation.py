@@ -36,7 +36,7 @@ from .orders import (
     random_time,
 )
 from .people import People
-from .truth import Truth, iso
+from .truth import Truth, campaign_listing, iso
 from .world import (
     CLICKS_PER_DAY_AT_SCALE_1,
     LAG_TAIL_SHARE,
@@ -370,21 +370,7 @@ class _Day:
     # --- the dumps ------------------------------------------------------------------------
 
     def _write_campaigns(self, day: date) -> tuple[Path, int]:
-        rows = [
-            (
-                c.campaign_id,
-                c.name,
-                c.brand.name,
-                c.brand.industry,
-                c.platform,
-                c.store.store_id,
-                c.start_date.isoformat(),
-                c.end_date.isoformat(),
-                money(c.budget_on(day)),
-                f"{c.store.score_tenths / 10:.1f}",
-            )
-            for c in self.world.campaigns_listed(day)
-        ]
+        rows = [campaign_listing(c, day) for c in self.world.campaigns_listed(day)]
         path = dump_path(self.out_dir, "rednote_campaigns", day)
         write_csv(path, "rednote_campaigns", CAMPAIGN_HEADER, rows)
         return path, len(rows)

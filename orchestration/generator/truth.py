@@ -9,8 +9,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .catalog import CAMPAIGN_HEADER
 from .orders import Click, Order, money
-from .world import PLATFORM_FEE_RATE, World
+from .world import PLATFORM_FEE_RATE, Campaign, World
 
 ORDER_COLUMNS = (
     "platform",
@@ -56,17 +57,9 @@ NOTE_COLUMNS = (
     "reported_clicks",
     "clicks",
 )
+# A campaign's truth is its latest listing (the export's columns), then its figures.
 CAMPAIGN_COLUMNS = (
-    "campaign_id",
-    "campaign_name",
-    "brand",
-    "industry",
-    "store_platform",
-    "store_id",
-    "start_date",
-    "end_date",
-    "daily_budget_cny",
-    "store_score",
+    *CAMPAIGN_HEADER,
     "kols",
     "notes",
     "ad_spend",
@@ -77,6 +70,22 @@ CAMPAIGN_COLUMNS = (
     "redstar_eligible",
     "redcat_eligible",
 )
+
+
+def campaign_listing(campaign: Campaign, day: date) -> tuple[str, ...]:
+    """The campaign as the campaigns export of `day` lists it, in CAMPAIGN_HEADER's order."""
+    return (
+        campaign.campaign_id,
+        campaign.name,
+        campaign.brand.name,
+        campaign.brand.industry,
+        campaign.platform,
+        campaign.store.store_id,
+        campaign.start_date.isoformat(),
+        campaign.end_date.isoformat(),
+        money(campaign.budget_on(day)),
+        f"{campaign.store.score_tenths / 10:.1f}",
+    )
 
 
 def iso(t: datetime) -> str:
@@ -204,16 +213,7 @@ class Truth:
             redstar = kols >= 2
             campaign_rows.append(
                 (
-                    campaign.campaign_id,
-                    campaign.name,
-                    campaign.brand.name,
-                    campaign.brand.industry,
-                    campaign.platform,
-                    campaign.store.store_id,
-                    campaign.start_date.isoformat(),
-                    campaign.end_date.isoformat(),
-                    money(budget),
-                    f"{score / 10:.1f}",
+                    *campaign_listing(campaign, end),
                     kols,
                     len(shown),
                     money(spend),

@@ -42,12 +42,8 @@ costs_per_campaign as (
 
     select
         campaign_id,
-        count(*) as notes,
         count(distinct kol_id) as kols,
-        sum(ad_spend) as ad_spend,
-        sum(kol_fee) as kol_fees,
-        sum(platform_fee_exact) as platform_fee_exact,
-        sum(total_cost_exact) as total_cost_exact
+        {{ sum_note_costs('note_costs') }}
 
     from note_costs
     group by campaign_id
@@ -71,20 +67,10 @@ outcomes_per_campaign as (
 
     select
         campaign_id,
-        count(*) as clicks,
-        sum(store_visits) as store_visits,
-        sum(add_to_carts) as add_to_carts,
-        {%- for n in windows %}
-        sum(orders_t{{ n }}) as orders_t{{ n }},
-        sum(gmv_t{{ n }}) as gmv_t{{ n }},
-        {%- endfor %}
-        sum(net_gmv_t30) as net_gmv_t30,
         sum(orders_after_t7) as orders_after_t7,
         sum(orders_after_t15) as orders_after_t15,
         max(click_date) as last_click_date,
-        {%- for n in windows %}
-        {{ all_windows_complete('t' ~ n ~ '_complete') }} as t{{ n }}_complete{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ sum_click_outcomes() }}
 
     from click_outcomes
     group by campaign_id
@@ -110,20 +96,13 @@ joined as (
         coalesce(activity_per_campaign.impressions, 0) as impressions,
         coalesce(activity_per_campaign.reads, 0) as reads,
         coalesce(activity_per_campaign.engagements, 0) as engagements,
-        coalesce(outcomes_per_campaign.clicks, 0) as clicks,
-        coalesce(outcomes_per_campaign.store_visits, 0) as store_visits,
-        coalesce(outcomes_per_campaign.add_to_carts, 0) as add_to_carts,
 
         {{ to_money('coalesce(costs_per_campaign.ad_spend, 0)') }} as ad_spend,
         {{ to_money('coalesce(costs_per_campaign.kol_fees, 0)') }} as kol_fees,
         {{ to_money('coalesce(costs_per_campaign.platform_fee_exact, 0)') }} as platform_fee,
         {{ to_money('coalesce(costs_per_campaign.total_cost_exact, 0)') }} as total_cost,
 
-        {%- for n in windows %}
-        coalesce(outcomes_per_campaign.orders_t{{ n }}, 0) as orders_t{{ n }},
-        {{ to_money('coalesce(outcomes_per_campaign.gmv_t' ~ n ~ ', 0)') }} as gmv_t{{ n }},
-        {%- endfor %}
-        {{ to_money('coalesce(outcomes_per_campaign.net_gmv_t30, 0)') }} as net_gmv_t30,
+        {{ click_outcome_totals('outcomes_per_campaign') }},
         coalesce(outcomes_per_campaign.orders_after_t7, 0) as orders_after_t7,
         coalesce(outcomes_per_campaign.orders_after_t15, 0) as orders_after_t15,
 

@@ -1,3 +1,6 @@
+{#- The KOL mart reports the T+7 and T+30 windows only. -#}
+{%- set windows = [7, 30] %}
+
 with
 
 note_costs as (
@@ -30,11 +33,7 @@ costs_per_kol_campaign as (
         note_costs.kol_id,
         note_costs.campaign_id,
         max(notes.kol_nickname) as kol_nickname,
-        count(*) as notes,
-        sum(note_costs.ad_spend) as ad_spend,
-        sum(note_costs.kol_fee) as kol_fees,
-        sum(note_costs.platform_fee_exact) as platform_fee_exact,
-        sum(note_costs.total_cost_exact) as total_cost_exact
+        {{ sum_note_costs('note_costs') }}
 
     from note_costs
     inner join notes on note_costs.note_id = notes.note_id
@@ -61,16 +60,7 @@ outcomes_per_kol_campaign as (
     select
         kol_id,
         campaign_id,
-        count(*) as clicks,
-        sum(store_visits) as store_visits,
-        sum(add_to_carts) as add_to_carts,
-        sum(orders_t7) as orders_t7,
-        sum(gmv_t7) as gmv_t7,
-        sum(orders_t30) as orders_t30,
-        sum(gmv_t30) as gmv_t30,
-        sum(net_gmv_t30) as net_gmv_t30,
-        {{ all_windows_complete('t7_complete') }} as t7_complete,
-        {{ all_windows_complete('t30_complete') }} as t30_complete
+        {{ sum_click_outcomes(windows) }}
 
     from click_outcomes
     group by kol_id, campaign_id
@@ -87,14 +77,7 @@ joined as (
         coalesce(activity.impressions, 0) as impressions,
         coalesce(activity.reads, 0) as reads,
         coalesce(activity.engagements, 0) as engagements,
-        coalesce(outcomes.clicks, 0) as clicks,
-        coalesce(outcomes.store_visits, 0) as store_visits,
-        coalesce(outcomes.add_to_carts, 0) as add_to_carts,
-        coalesce(outcomes.orders_t7, 0) as orders_t7,
-        {{ to_money('coalesce(outcomes.gmv_t7, 0)') }} as gmv_t7,
-        coalesce(outcomes.orders_t30, 0) as orders_t30,
-        {{ to_money('coalesce(outcomes.gmv_t30, 0)') }} as gmv_t30,
-        {{ to_money('coalesce(outcomes.net_gmv_t30, 0)') }} as net_gmv_t30,
+        {{ click_outcome_totals('outcomes', windows) }},
         {{ to_money('costs.ad_spend') }} as ad_spend,
         {{ to_money('costs.kol_fees') }} as kol_fees,
         {{ to_money('costs.platform_fee_exact') }} as platform_fee,
@@ -125,17 +108,20 @@ final as (
         cast(clicks as {{ dbt.type_bigint() }}) as clicks,
         cast(store_visits as {{ dbt.type_bigint() }}) as store_visits,
         cast(add_to_carts as {{ dbt.type_bigint() }}) as add_to_carts,
-        cast(orders_t7 as {{ dbt.type_bigint() }}) as orders_t7,
-        cast(orders_t30 as {{ dbt.type_bigint() }}) as orders_t30,
-        gmv_t7,
-        gmv_t30,
+        {%- for n in windows %}
+        cast(orders_t{{ n }} as {{ dbt.type_bigint() }}) as orders_t{{ n }},
+        {%- endfor %}
+        {%- for n in windows %}
+        gmv_t{{ n }},
+        {%- endfor %}
         net_gmv_t30,
         ad_spend,
         kol_fees,
         platform_fee,
         total_cost,
-        {{ safe_ratio('gmv_t7', 'total_cost') }} as roi_t7,
-        {{ safe_ratio('gmv_t30', 'total_cost') }} as roi_t30,
+        {%- for n in windows %}
+        {{ safe_ratio('gmv_t' ~ n, 'total_cost') }} as roi_t{{ n }},
+        {%- endfor %}
         cast(t7_complete as {{ dbt.type_boolean() }}) as t7_complete,
         cast(t30_complete as {{ dbt.type_boolean() }}) as t30_complete
 

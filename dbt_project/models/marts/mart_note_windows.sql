@@ -15,18 +15,8 @@ per_note_day as (
         click_date,
         max(campaign_id) as campaign_id,
         max(kol_id) as kol_id,
-        count(*) as clicks,
-        sum(store_visits) as store_visits,
-        sum(add_to_carts) as add_to_carts,
-        {%- for n in windows %}
-        sum(orders_t{{ n }}) as orders_t{{ n }},
-        sum(gmv_t{{ n }}) as gmv_t{{ n }},
-        {%- endfor %}
-        sum(net_gmv_t30) as net_gmv_t30,
         max(loaded_through_date) as loaded_through_date,
-        {%- for n in windows %}
-        {{ all_windows_complete('t' ~ n ~ '_complete') }} as t{{ n }}_complete{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ sum_click_outcomes() }}
 
     from click_outcomes
     group by note_id, click_date
