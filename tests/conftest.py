@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -41,6 +42,23 @@ class Workspace:
     def instance(self) -> dg.DagsterInstance:
         return dg.DagsterInstance.local_temp(str(self.dagster_home))
 
+    def copy_state_from(self, other: Workspace) -> None:
+        """Start from another workspace's inbox, warehouse and published file (not its
+        Dagster instance)."""
+        shutil.copytree(other.inbox, self.inbox, dirs_exist_ok=True)
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(other.warehouse, self.warehouse)
+        shutil.copy2(other.published, self.published)
+
+    def service_environment(self) -> dict[str, str]:
+        """The environment of a process run as the service runs it: a persistent instance in
+        this workspace's DAGSTER_HOME with deploy/dagster.yaml."""
+        shutil.copy(REPOSITORY_ROOT / "deploy" / "dagster.yaml", self.dagster_home)
+        environment = dict(os.environ, **self.environment(), DAGSTER_HOME=str(self.dagster_home))
+        for name in ("REDCAT_BUYER_KEY_SECRET", "REDCAT_ENV"):
+            environment.pop(name, None)
+        return environment
+
     def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
         from orchestration.lib.warehouse import connect
 
@@ -77,3 +95,58 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory):
             )
         assert outcome.success, outcome.failures
         yield space
+
+
+def marts_of(path: Path) -> dict[str, list[tuple]]:
+    """Every table of schema `marts` in a DuckDB file, rows sorted; opened read-only."""
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        names = connection.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'marts' ORDER BY 1"
+        ).fetchall()
+        return {
+            n: sorted(connection.execute(f"SELECT * FROM marts.{n}").fetchall()) for (n,) in names
+        }
+
+
+# The operations tests (tests/test_operations_*.py) compare every way of running the pipeline
+# against one run over generated dumps of these days; a run costs ~40 s, so two are shared.
+OPERATIONS_START, OPERATIONS_END = date(2026, 5, 1), date(2026, 5, 5)
+
+
+def generate_operations_days(space: Workspace) -> None:
+    from orchestration.generator import generate
+
+    generate(space.inbox, OPERATIONS_START, OPERATIONS_END, seed=5, truth_dir=space.root / "truth")
+
+
+def _generated_and_run(space: Workspace, last_loaded: date) -> Workspace:
+    from orchestration.lib.run import run_pipeline
+
+    generate_operations_days(space)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in space.environment().items():
+            patch.setenv(name, value)
+        patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
+        patch.delenv("REDCAT_ENV", raising=False)
+        with space.instance() as instance:
+            outcome = run_pipeline(OPERATIONS_START, last_loaded, instance)
+    assert outcome.success, outcome.failures
+    return space
+
+
+@pytest.fixture(scope="session")
+def batch_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """Every operations day loaded and built by one run: what a backfill, a nightly run after
+    the others, or a run finishing after crashes must equal. Shared read-only."""
+    return _generated_and_run(Workspace(tmp_path_factory.mktemp("batch")), OPERATIONS_END)
+
+
+@pytest.fixture(scope="session")
+def before_last_day(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """The state before a nightly run: all days but the last loaded and published, the last
+    day's dumps waiting in the inbox. Shared read-only: copy it with `copy_state_from`."""
+    last_loaded = OPERATIONS_END - timedelta(days=1)
+    return _generated_and_run(Workspace(tmp_path_factory.mktemp("before_last_day")), last_loaded)

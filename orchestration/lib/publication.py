@@ -81,8 +81,9 @@ def code_version() -> str:
 def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedSnapshot:
     target = settings.published
     target.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in target.parent.glob(f".{target.name}.*.building"):
-        leftover.unlink()  # a publication killed before its replace
+    # A publication killed before its replace leaves its file, and its WAL, behind.
+    for leftover in target.parent.glob(f".{target.name}.*.building*"):
+        leftover.unlink()
     building = target.with_name(f".{target.name}.{uuid.uuid4().hex}.building")
     snapshot_id = f"{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     version_text = code_version()

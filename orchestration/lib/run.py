@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,6 +11,14 @@ import dagster as dg
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Which process executes an in-process run, so a later run can tell that it died.
+HOST_TAG = "redcat/host"
+PID_TAG = "redcat/pid"
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 # Per-file progress is logged at INFO; Dagster's step events at DEBUG would drown it.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -29,15 +38,59 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs of `redcat run`s on this host that were killed outright, and free
+    their slots of the warehouse pool.
+
+    A process killed with SIGKILL (or a machine restart) leaves its run STARTED and its pool
+    slot claimed, and every later run, the nightly one included, would wait for that slot
+    forever. The daemon cannot notice: an in-process run has no run worker it can check.
+    A pid reused since then only makes us keep waiting, as Dagster would.
+    """
+    host = socket.gethostname()
+    failed = []
+    for record in instance.get_run_records(
+        dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: host})
+    ):
+        run = record.dagster_run
+        pid = int(run.tags[PID_TAG])
+        if _is_alive(pid):
+            continue
+        instance.report_run_failed(run, f"its process {pid} on {host} died before the run ended")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        failed.append(run.run_id)
+    return failed
+
+
 def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = None) -> RunOutcome:
     from orchestration.definitions import defs
     from orchestration.defs.pipeline.jobs import pipeline_job
 
+    instance = instance or _instance()
+    for run_id in fail_runs_of_dead_processes(instance):
+        dg.get_dagster_logger().warning(
+            f"run {run_id} was killed before it ended: marked failed, warehouse slot freed"
+        )
     job = defs.resolve_job_def(pipeline_job.name)
     result = job.execute_in_process(
         run_config=QUIET_RUN_CONFIG,
-        instance=instance or _instance(),
-        tags={RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()},
+        instance=instance,
+        tags={
+            RANGE_START_TAG: start.isoformat(),
+            RANGE_END_TAG: end.isoformat(),
+            HOST_TAG: socket.gethostname(),
+            PID_TAG: str(os.getpid()),
+        },
         raise_on_error=False,
     )
     failures = []

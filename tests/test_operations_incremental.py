@@ -1,0 +1,89 @@
+"""Day after day equals all at once, and a redelivered dump changes exactly what it should."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from orchestration.lib.run import run_pipeline
+from tests.conftest import OPERATIONS_END, marts_of
+
+TMALL_ENCODING = "gb18030"
+REFUND_COLUMN, PAID_COLUMN, STATUS_COLUMN = "退款金额", "买家实际支付金额", "订单状态"
+
+
+def _changed_keys(before: list[tuple], after: list[tuple], key_width: int) -> set[tuple]:
+    """Keys (the first `key_width` columns) whose row was added, removed or changed."""
+    old = {row[:key_width]: row for row in before}
+    new = {row[:key_width]: row for row in after}
+    assert len(old) == len(before) and len(new) == len(after), "key is not unique"
+    return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def _redeliver_with_full_refund(path, order_id: str) -> None:
+    """Rewrite a Tmall dump as the shop would re-export it after refunding one order in full."""
+    rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode(TMALL_ENCODING))))
+    order = next(row for row in rows if row["订单编号"] == order_id)
+    order[REFUND_COLUMN] = order[PAID_COLUMN]
+    order[STATUS_COLUMN] = "交易关闭"
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(text.getvalue().encode(TMALL_ENCODING))
+
+
+def test_the_last_day_after_the_others_equals_all_days_at_once(
+    workspace, batch_run, before_last_day
+):
+    workspace.copy_state_from(before_last_day)
+    with workspace.instance() as instance:
+        outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
+    assert outcome.success, outcome.failures
+
+    incremental, batch = marts_of(workspace.published), marts_of(batch_run.published)
+    assert set(incremental) == set(batch) and len(batch) >= 9
+    for table in batch:
+        assert incremental[table] == batch[table], table
+    # The last day did change the cohorts: this is not a comparison of two unchanged files.
+    before = marts_of(before_last_day.published)
+    assert before["mart_conversion_lag"] != batch["mart_conversion_lag"]
+
+
+def test_a_redelivered_old_dump_changes_exactly_its_orders_cohorts(workspace, before_last_day):
+    workspace.copy_state_from(before_last_day)
+    # An attributed Tmall order, paid, whose current state is an old dump (no later dump has it).
+    (order_id, dump_date, campaign_id, note_id, click_date, lag_days) = workspace.query(
+        """SELECT order_id, state_dump_date, campaign_id, note_id, click_date, lag_days
+           FROM marts.fct_orders
+           WHERE platform = 'tmall' AND attribution_status = 'attributed'
+             AND status IN ('paid', 'shipped', 'completed') AND lag_days <= 30
+             AND state_dump_date < (SELECT max(state_dump_date) FROM marts.fct_orders)
+           ORDER BY state_dump_date, order_id LIMIT 1"""
+    )[0]
+    before = marts_of(workspace.published)
+
+    dump = workspace.inbox / "tmall_orders" / f"tmall_orders_{dump_date:%Y%m%d}.csv"
+    _redeliver_with_full_refund(dump, order_id)
+    with workspace.instance() as instance:
+        outcome = run_pipeline(dump_date, dump_date, instance)
+    assert outcome.success, outcome.failures
+    after = marts_of(workspace.published)
+
+    assert _changed_keys(before["fct_orders"], after["fct_orders"], 2) == {("tmall", order_id)}
+    assert workspace.query(
+        "SELECT status, net_gmv FROM marts.fct_orders WHERE order_id = ?", [order_id]
+    ) == [("refunded", 0)]
+    # Its click cohort loses the order's net GMV from its lag day on, and nothing else moves.
+    cohort_lags = {
+        key
+        for key in (row[:4] for row in before["mart_conversion_lag"])
+        if key[:3] == (campaign_id, "tmall", click_date) and key[3] >= lag_days
+    }
+    assert len(cohort_lags) > 1
+    assert (
+        _changed_keys(before["mart_conversion_lag"], after["mart_conversion_lag"], 4) == cohort_lags
+    )
+    assert _changed_keys(before["mart_note_windows"], after["mart_note_windows"], 2) == {
+        (note_id, click_date)
+    }
