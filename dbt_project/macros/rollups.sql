@@ -25,7 +25,7 @@
         {%- endfor %}
         sum(net_gmv_t30) as net_gmv_t30,
         {%- for n in windows %}
-        {{ all_windows_complete('t' ~ n ~ '_complete') }} as t{{ n }}_complete{{ ',' if not loop.last }}
+        {{ latest_click_day_window_complete(n) }} as t{{ n }}_complete{{ ',' if not loop.last }}
         {%- endfor %}
 {%- endmacro %}
 

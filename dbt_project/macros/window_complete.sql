@@ -19,10 +19,15 @@
 
 {#-
     Maturity of a row that sums several clicks (a note's day, a campaign, a KOL): complete for
-    T+N when its latest click day's window is. Since loaded_through only moves forward, that is
-    the same as every summed click's window being complete (and, should a row mix platforms,
-    it asks each platform's latest click day). Use inside an aggregate over int_click_outcomes.
+    T+N when its latest click day's window is (CONTRACT section 2), whatever its earlier click
+    days' windows (a click before the first loaded order dump among them). Should a row mix
+    platforms, that day's window must be complete on each of them: the latest first dump and
+    the earliest loaded-through day of its clicks' platforms. Use inside an aggregate over
+    int_click_outcomes.
 -#}
-{% macro all_windows_complete(flag_column) -%}
-    (min(case when {{ flag_column }} then 1 else 0 end) = 1)
+{% macro latest_click_day_window_complete(n) -%}
+    (
+        count(loaded_through_date) = count(*)
+        and {{ is_window_complete('max(click_date)', n, 'max(loaded_from_date)', 'min(loaded_through_date)') }}
+    )
 {%- endmacro %}

@@ -73,8 +73,16 @@ class LocalTimestamp(ColumnType):
         return f"timezone({_quote(BUSINESS_TIME_ZONE)}, try_strptime({cell}, '%Y-%m-%d %H:%M:%S'))"
 
 
+@dataclass(frozen=True)
+class CaseFreeHex(ColumnType):
+    """Hex text that exports write in either case: stored in lower case, so that ids join."""
+
+    def value_sql(self, cell: str) -> str:
+        return f"lower({cell})"
+
+
 TEXT = ColumnType("VARCHAR", description="text")
-CID = ColumnType("VARCHAR", r"[0-9a-f]{32}", "a click id of 32 lowercase hex characters")
+CID = CaseFreeHex("VARCHAR", r"[0-9a-fA-F]{32}", "a click id of 32 hex characters")
 NOTE_ID = ColumnType("VARCHAR", r"[0-9a-f]{24}", "a note id of 24 lowercase hex characters")
 TMALL_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{18,19}", "a Tmall order id of 18 or 19 digits")
 JD_ORDER_ID = ColumnType("VARCHAR", r"[0-9]{12}", "a JD order id of 12 digits")

@@ -4,7 +4,8 @@ in one transaction.
 
 A file is refused as a whole (ledger status `refused`, nothing staged, the previous version
 of the day kept) when it cannot be what its name says: empty, another format or encoding,
-truncated, required columns missing, or holding another day's rows (see `_check_dump_date`).
+truncated, required columns missing, or holding another day's rows. Rules one row can break
+are in orchestration/lib/row_rules.py.
 """
 
 from __future__ import annotations
@@ -12,30 +13,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
+from orchestration.lib import audit, row_rules
 from orchestration.lib.personal_data import buyer_key
 from orchestration.lib.readers import REDELIVER, FileRefused
 from orchestration.lib.settings import Settings
-from orchestration.lib.source_spec import SourceSpec
-from orchestration.lib.warehouse import connect, ensure_audit_tables
-
-# Columns every raw table carries before the spec's own.
-RAW_META_COLUMNS = (
-    ("dump_date", "DATE"),
-    ("source_file", "VARCHAR"),
-    ("source_sha256", "VARCHAR"),
-    ("source_line", "BIGINT"),
-    ("loaded_at", "TIMESTAMPTZ"),
-)
-# Ends the reason of a row that repeats an earlier row of its file exactly: harmless, so
-# the quarantine-share gate does not count it as a defect.
-IDENTICAL_COPY = "(identical copy; counted once)"
-# Below this many dated rows a file is too small to tell its date by majority.
-WRONG_DATE_MIN_ROWS = 10
+from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
+from orchestration.lib.warehouse import connect
 
 
 class MissingDump(Exception):
@@ -81,9 +69,10 @@ def load_dump(
     path = _dump_path(spec, dump_date, settings.inbox)
     sha256 = file_sha256(path)
     with connect(settings.warehouse) as connection:
-        ensure_audit_tables(connection)
-        _create_raw_table(connection, spec)
-        if _current_sha256(connection, spec, dump_date) == sha256:
+        audit.ensure_audit_tables(connection)
+        _create_raw_tables(connection, spec)
+        # The latest delivery decides: the same bytes again are a no-op only if they loaded.
+        if audit.current_delivery(connection, spec.name, dump_date) == (sha256, audit.LOADED):
             return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
     try:
         if path.name != spec.file_name(dump_date):
@@ -123,21 +112,13 @@ def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:
     raise MissingDump(spec, dump_date, path)
 
 
-def _create_raw_table(connection, spec: SourceSpec) -> None:
+def _create_raw_tables(connection, spec: SourceSpec) -> None:
     columns = ",\n".join(
         f"{name} {sql_type}" for name, sql_type in (*RAW_META_COLUMNS, *spec.stored_columns)
     )
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {spec.table} ({columns})")
-
-
-def _current_sha256(connection, spec: SourceSpec, dump_date: date) -> str | None:
-    row = connection.execute(
-        """SELECT sha256 FROM audit.file_ledger
-           WHERE source = ? AND dump_date = ? AND status = 'loaded'
-           ORDER BY loaded_at DESC LIMIT 1""",
-        [spec.name, dump_date],
-    ).fetchone()
-    return row[0] if row else None
+    tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
+    for table in tables:
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
 
 
 def _read_as_text(
@@ -204,94 +185,15 @@ def _missing_columns_reason(
             f"it is a {look_alike} dump (its columns are {look_alike}'s), not {spec.name}; "
             f"put the {spec.name} dump here, then {REDELIVER}"
         )
+    if not set(header) & {c.header for c in spec.columns}:
+        # The first row is not this export's header, maybe a data row: never quote it.
+        return (
+            f"its first row names none of the {spec.name} columns (is the header row "
+            f"missing, or is it another export?); re-export it with its header, then {REDELIVER}"
+        )
     return (
         f"required column(s) missing: {', '.join(missing)} (found: {', '.join(header)}), the "
         f"export's layout changed; re-export it with the standard columns, then {REDELIVER}"
-    )
-
-
-def _judge_sql(spec: SourceSpec) -> str:
-    """Each row with its typed values, or the column and reason that keep it out."""
-    problem = {c.name: c.type.problem_sql(f"incoming.{c.name}") for c in spec.columns}
-    first_column = " ".join(
-        f"WHEN p_{name} IS NOT NULL THEN '{c.header}'"
-        for c, name in ((c, c.name) for c in spec.columns)
-    )
-    reasons = ", ".join(f"'{c.header}: ' || p_{c.name}" for c in spec.columns)
-    typed = ", ".join(f"{c.type.value_sql(f'incoming.{c.name}')} AS {c.name}" for c in spec.columns)
-    text_record = ", ".join(f"'{c.header}', incoming.{c.name}" for c in spec.columns)
-    if spec.buyer_account_header:
-        typed += ", incoming.buyer_key"
-        text_record += ", 'buyer_key', incoming.buyer_key"
-    unsplit_record = (
-        "json_object('raw_text', incoming.raw_text)"
-        if not spec.personal_headers
-        else "json_object('raw_text', 'withheld: the row could not be split into columns, "
-        "so its personal data could not be removed')"
-    )
-    key = ", ".join(spec.key)
-    key_headers = ", ".join(c.header for c in spec.columns if c.name in spec.key)
-    return f"""
-    WITH checked AS (
-        SELECT incoming.source_line, incoming.read_problem,
-               {", ".join(f"{sql} AS p_{name}" for name, sql in problem.items())},
-               {typed},
-               CASE WHEN incoming.read_problem IS NULL THEN json_object({text_record})
-                    ELSE {unsplit_record} END AS raw_record
-        FROM incoming
-    ), judged AS (
-        SELECT *,
-               CASE WHEN read_problem IS NOT NULL THEN NULL {first_column} END AS bad_column,
-               coalesce(read_problem, nullif(concat_ws('; ', {reasons}), '')) AS bad_reason
-        FROM checked
-    ), keyed AS (
-        SELECT *,
-               row_number() OVER key_order AS key_rank,
-               first_value(source_line) OVER key_order AS first_line,
-               first_value(raw_record) OVER key_order AS first_record
-        FROM judged
-        WHERE bad_reason IS NULL
-        WINDOW key_order AS (PARTITION BY {key} ORDER BY source_line)
-    )
-    SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason),
-           NULL AS bad_column, NULL AS bad_reason
-    FROM keyed WHERE key_rank = 1
-    UNION ALL BY NAME
-    SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason),
-           '{key_headers}' AS bad_column,
-           'repeats the key of line ' || first_line ||
-           CASE WHEN raw_record = first_record THEN ' {IDENTICAL_COPY}'
-                ELSE ' with different values (conflicting copy)' END AS bad_reason
-    FROM keyed WHERE key_rank > 1
-    UNION ALL BY NAME
-    SELECT * FROM judged WHERE bad_reason IS NOT NULL
-    """
-
-
-def _check_dump_date(connection, spec: SourceSpec, dump_date: date, path: Path) -> None:
-    """Refuse a file for another date: of its staged rows (at least WRONG_DATE_MIN_ROWS of
-    them dated), fewer than half fall on its own days (the dump date itself for events and
-    metrics, the plausible window for orders; see `DumpDateRule`). A minority of rows outside
-    the window is no refusal: the blocking quality gate stops those."""
-    rule = spec.dated_by
-    if rule is None:
-        return
-    own_from = dump_date - timedelta(days=0 if rule.own_day_only else rule.days_before)
-    dated, own, usual_day = connection.execute(
-        f"""SELECT count(day), count(*) FILTER (WHERE day BETWEEN ? AND ?), mode(day)
-            FROM (SELECT CAST({rule.column} AS DATE) AS day
-                  FROM judged_rows WHERE bad_reason IS NULL)""",
-        [own_from, dump_date],
-    ).fetchone()
-    if dated < WRONG_DATE_MIN_ROWS or 2 * own >= dated:
-        return
-    header = next(c.header for c in spec.columns if c.name == rule.column)
-    days = f"on {dump_date}" if rule.own_day_only else f"from {own_from} to {dump_date}"
-    raise FileRefused(
-        path,
-        f"the file is for another date: only {own} of {dated} rows have a {header} {days} "
-        f"(the most common is {usual_day}); deliver each day's export under its own date's "
-        "name, then re-run the day",
     )
 
 
@@ -305,11 +207,24 @@ def _replace_partition(
     dropped: list[str],
 ) -> LoadResult:
     stored = [name for name, _ in spec.stored_columns]
+    key = ", ".join(spec.key)
+    day = {"dump_date": dump_date}
     connection.register("incoming", incoming)
     connection.execute("BEGIN TRANSACTION")
     try:
-        connection.execute(f"CREATE TEMP TABLE judged_rows AS {_judge_sql(spec)}")
-        _check_dump_date(connection, spec, dump_date, path)
+        connection.execute(f"CREATE TEMP TABLE judged_rows AS {row_rules.judge_sql(spec)}", day)
+        wrong_date = row_rules.wrong_date_reason(connection, spec, dump_date)
+        if wrong_date:
+            raise FileRefused(path, wrong_date)
+        if spec.agreeing_across_files:
+            # Keys the day held before: their later copies elsewhere may no longer conflict.
+            connection.execute(
+                f"""CREATE TEMP TABLE touched_keys AS
+                    SELECT {key} FROM {spec.table} WHERE dump_date = $dump_date
+                    UNION SELECT {key} FROM {spec.held_table} WHERE dump_date = $dump_date""",
+                day,
+            )
+            connection.execute(f"DELETE FROM {spec.held_table} WHERE dump_date = ?", [dump_date])
         connection.execute(f"DELETE FROM {spec.table} WHERE dump_date = ?", [dump_date])
         connection.execute(
             f"""INSERT INTO {spec.table}
@@ -322,11 +237,14 @@ def _replace_partition(
             "DELETE FROM audit.quarantine WHERE source = ? AND dump_date = ?",
             [spec.name, dump_date],
         )
-        connection.execute(
-            """INSERT INTO audit.quarantine
-               SELECT ?, ?, ?, ?, source_line, bad_column, bad_reason, raw_record, current_timestamp
+        audit.quarantine_rows(
+            connection,
+            spec.name,
+            """SELECT ? AS dump_date, ? AS file_name, ? AS sha256, source_line AS line_number,
+                      bad_column AS column_name, bad_reason AS reason, raw_record,
+                      bad_kind AS kind
                FROM judged_rows WHERE bad_reason IS NOT NULL""",
-            [spec.name, dump_date, path.name, sha256],
+            [dump_date, path.name, sha256],
         )
         reasons = connection.execute(
             """SELECT coalesce(bad_column, 'row') || ': ' ||
@@ -336,21 +254,32 @@ def _replace_partition(
         rows_read, rows_staged = connection.execute(
             "SELECT count(*), count(*) FILTER (WHERE bad_reason IS NULL) FROM judged_rows"
         ).fetchone()
-        rows_quarantined = rows_read - rows_staged
-        connection.execute(
-            """INSERT INTO audit.file_ledger VALUES
-               (?, ?, ?, ?, 'loaded', ?, ?, ?, ?, NULL, current_timestamp)""",
-            [
-                spec.name,
-                dump_date,
-                path.name,
-                sha256,
-                rows_read,
-                rows_staged,
-                rows_quarantined,
-                ", ".join(dropped) or None,
-            ],
+        audit.record_delivery(
+            connection,
+            source=spec.name,
+            dump_date=dump_date,
+            file_name=path.name,
+            sha256=sha256,
+            status=audit.LOADED,
+            rows_read=rows_read,
+            rows_staged=rows_staged,
+            rows_quarantined=rows_read - rows_staged,
+            dropped_columns=dropped,
         )
+        if spec.agreeing_across_files:
+            connection.execute(
+                f"""INSERT INTO touched_keys
+                    SELECT {key} FROM judged_rows WHERE bad_reason IS NULL"""
+            )
+            row_rules.settle_conflicts_across_files(
+                connection, spec, "SELECT DISTINCT * FROM touched_keys"
+            )
+            connection.execute("DROP TABLE touched_keys")
+            (rows_staged,) = connection.execute(
+                """SELECT rows_staged FROM audit.current_delivery
+                   WHERE source = ? AND dump_date = ?""",
+                [spec.name, dump_date],
+            ).fetchone()
         connection.execute("DROP TABLE judged_rows")
         connection.execute("COMMIT")
     except Exception:
@@ -366,7 +295,7 @@ def _replace_partition(
         "loaded",
         rows_read,
         rows_staged,
-        rows_quarantined,
+        rows_read - rows_staged,
         dropped,
         dict(reasons),
     )
@@ -376,8 +305,12 @@ def _record_refusal(
     settings: Settings, spec: SourceSpec, dump_date: date, path: Path, sha256: str, reason: str
 ) -> None:
     with connect(settings.warehouse) as connection:
-        connection.execute(
-            """INSERT INTO audit.file_ledger VALUES
-               (?, ?, ?, ?, 'refused', NULL, 0, NULL, NULL, ?, current_timestamp)""",
-            [spec.name, dump_date, path.name, sha256, reason],
+        audit.record_delivery(
+            connection,
+            source=spec.name,
+            dump_date=dump_date,
+            file_name=path.name,
+            sha256=sha256,
+            status=audit.REFUSED,
+            refusal_reason=reason,
         )

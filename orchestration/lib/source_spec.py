@@ -9,6 +9,15 @@ from pathlib import Path
 from orchestration.lib.columns import BUYER_KEY, ColumnType
 from orchestration.lib.readers import Reader
 
+# Columns every raw table carries before the spec's own.
+RAW_META_COLUMNS = (
+    ("dump_date", "DATE"),
+    ("source_file", "VARCHAR"),
+    ("source_sha256", "VARCHAR"),
+    ("source_line", "BIGINT"),
+    ("loaded_at", "TIMESTAMPTZ"),
+)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -19,17 +28,16 @@ class Column:
 
 @dataclass(frozen=True)
 class DumpDateRule:
-    """Which column dates a row, and which days a dump of day D may plausibly hold.
+    """Which column dates a row, and which days a dump of day D may hold (orchestration/lib/
+    row_rules.py applies it).
 
-    Every row lies in [D - days_before, D] (a blocking quality gate). The file's *own* rows
-    are those of D itself when `own_day_only` (events and metrics of that day; late ones are
-    the exception), else those of the whole window (orders created long ago change every
-    day). A file whose own rows are a minority is for another date and is refused at load.
+    No row is dated after D. Rows of earlier days are late data: the contract allows them
+    without limit where `late_rows_allowed` (late clicks, events, old orders changed today);
+    otherwise (a day's note metrics) every row is of D itself.
     """
 
     column: str  # stored name
-    days_before: int
-    own_day_only: bool
+    late_rows_allowed: bool
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,9 @@ class SourceSpec:
     dated_by: DumpDateRule | None = None
     # (lesser, greater) stored columns: where both are present, lesser <= greater on every row.
     ordered: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Columns that must agree between deliveries of one key in different files: a later copy
+    # that differs conflicts with the first delivery and is quarantined.
+    agreeing_across_files: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def file_name_pattern(self) -> str:
@@ -62,6 +73,11 @@ class SourceSpec:
         return f"raw.{self.name}"
 
     @property
+    def held_table(self) -> str:
+        """Where rows that conflict with an earlier file wait, typed, in case that file changes."""
+        return f"raw.{self.name}__conflicting_copies"
+
+    @property
     def personal_headers(self) -> tuple[str, ...]:
         own = (self.buyer_account_header,) if self.buyer_account_header else ()
         return own + self.dropped_personal_headers
@@ -73,3 +89,7 @@ class SourceSpec:
         if self.buyer_account_header:
             stored.insert(1, ("buyer_key", BUYER_KEY.sql_type))
         return stored
+
+    def header(self, name: str) -> str:
+        """The export's header of a stored column (buyer_key is not read from a header)."""
+        return next((c.header for c in self.columns if c.name == name), name)

@@ -29,12 +29,8 @@ TMALL_STATUSES = (
 )
 JD_STATUSES = ("等待付款", "等待出库", "等待确认收货", "完成", "已取消", "退款成功")
 
-# Late clicks of earlier days may come in later files (contract section 1); a week late is
-# the most the gate takes without an operator looking.
-LATE_EVENT_DAYS = 7
-# An order dump holds orders created or changed that day: a year back covers after-sales.
-ORDER_AGE_DAYS = 365
-ORDER_DATED_BY = DumpDateRule("created_at", ORDER_AGE_DAYS, own_day_only=False)
+# An order dump holds orders created or changed that day, however long ago they were created.
+ORDER_DATED_BY = DumpDateRule("created_at", late_rows_allowed=True)
 ORDER_ORDERED = (("created_at", "paid_at"), ("refund_amount", "paid_amount"))
 
 
@@ -120,7 +116,7 @@ SOURCES: tuple[SourceSpec, ...] = (
             Column("笔记合作费用(元)", "kol_fee", MONEY),
         ),
         key=("metric_date", "note_id"),
-        dated_by=DumpDateRule("metric_date", 0, own_day_only=True),
+        dated_by=DumpDateRule("metric_date", late_rows_allowed=False),
     ),
     SourceSpec(
         name="rednote_clicks",
@@ -139,7 +135,9 @@ SOURCES: tuple[SourceSpec, ...] = (
             ),
         ),
         key=("cid",),
-        dated_by=DumpDateRule("click_ts", LATE_EVENT_DAYS, own_day_only=True),
+        # Late clicks of earlier days may come in later files, however late (contract 1).
+        dated_by=DumpDateRule("click_ts", late_rows_allowed=True),
+        agreeing_across_files=("note_id", "campaign_id", "click_ts"),
     ),
     SourceSpec(
         name="redstar_funnel",
@@ -159,7 +157,8 @@ SOURCES: tuple[SourceSpec, ...] = (
             ),
         ),
         key=("cid", "event_type", "event_ts"),
-        dated_by=DumpDateRule("event_ts", LATE_EVENT_DAYS, own_day_only=True),
+        # Red Star's tracking reports late the way the click log does.
+        dated_by=DumpDateRule("event_ts", late_rows_allowed=True),
     ),
     SourceSpec(
         name="tmall_orders",

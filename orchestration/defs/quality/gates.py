@@ -28,10 +28,11 @@ import numpy as np
 import pandas as pd
 
 from orchestration.defs.quality.thresholds import Thresholds
+from orchestration.lib import audit
 from orchestration.lib.columns import BUYER_KEY, ColumnType
-from orchestration.lib.loading import IDENTICAL_COPY, RAW_META_COLUMNS
+from orchestration.lib.row_rules import EXPORT_DELAY_DAYS
 from orchestration.lib.settings import Settings
-from orchestration.lib.source_spec import SourceSpec
+from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
 from orchestration.lib.warehouse import connect
 
 # How DuckDB hands each SQL type to pandas, named as GX's type expectation names it.
@@ -42,8 +43,6 @@ PANDAS_TYPES = {
     "DATE": "datetime64",
     "TIMESTAMPTZ": "Timestamp",
 }
-# An order dump may be exported after midnight: its times may run into the next day.
-EXPORT_DELAY_DAYS = 1
 SAMPLES = 5
 # Days are validated in batches of about this many rows: a year's backfill of a large brand
 # does not fit in one pandas frame.
@@ -154,16 +153,12 @@ def _rows_sql(spec: SourceSpec) -> str:
     )
 
 
-_LATEST_FILES_SQL = """
-    SELECT * FROM audit.file_ledger WHERE source = $source
-    QUALIFY row_number() OVER (PARTITION BY dump_date ORDER BY loaded_at DESC) = 1
-"""
+_LATEST_FILES_SQL = "SELECT * FROM audit.current_delivery WHERE source = $source"
 
 _VOLUME_SQL = f"""
     WITH loaded AS (
-        SELECT dump_date, rows_read FROM audit.file_ledger
+        SELECT dump_date, rows_read FROM audit.current_delivery
         WHERE source = $source AND status = 'loaded'
-        QUALIFY row_number() OVER (PARTITION BY dump_date ORDER BY loaded_at DESC) = 1
     ), history AS (
         SELECT day.dump_date, median(past.rows_read) AS recent_median,
                count(past.rows_read) AS recent_files
@@ -188,7 +183,7 @@ def _ledger_sql(spec: SourceSpec) -> str:
     WITH days AS (SELECT unnest($dates) AS dump_date),
     quarantined AS (
         SELECT dump_date, count(*) AS rows_in_quarantine,
-               count(*) FILTER (WHERE NOT ends_with(reason, $identical)) AS defect_rows
+               count(*) FILTER (WHERE kind <> $identical) AS defect_rows
         FROM audit.quarantine WHERE source = $source GROUP BY dump_date
     ), staged AS (
         SELECT dump_date, count(*) AS rows_in_raw FROM {spec.table} GROUP BY dump_date
@@ -268,7 +263,7 @@ def ledger_gate(
     with connect(settings.warehouse, read_only=True) as connection:
         files = connection.execute(
             _ledger_sql(spec),
-            {"source": spec.name, "dates": dump_dates, "identical": IDENTICAL_COPY},
+            {"source": spec.name, "dates": dump_dates, "identical": audit.IDENTICAL_COPY},
         ).df()
     rules = _ledger_expectations(thresholds)
     return GateOutcome(
@@ -351,12 +346,15 @@ def _row_expectations(spec: SourceSpec) -> list:
                 description=f"{headers[lesser]} ≤ {headers[greater]}",
             )
         )
+    # Re-checks rule 4 of orchestration/lib/row_rules.py on what was staged.
     for name in _time_columns(spec):
         dated = spec.dated_by is not None and name == spec.dated_by.column
-        earliest = -spec.dated_by.days_before if dated else None
+        earliest = None if not dated or spec.dated_by.late_rows_allowed else 0
         latest = 0 if dated else EXPORT_DELAY_DAYS
         window = (
-            f"lies within {-earliest} day(s) before the dump date and the dump date"
+            "is no later than the dump date"
+            if earliest is None and dated
+            else "lies on the dump date"
             if dated
             else f"is no later than {latest} day after the dump date"
         )

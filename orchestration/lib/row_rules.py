@@ -1,0 +1,274 @@
+"""Every rule one row can break, in one place: a row that breaks one is quarantined with its
+file, line, column, reason and kind; the quality gates then judge the quarantined share.
+
+In the order they are judged (the first that fails names the column; reasons add up):
+1. the row can be split into the header's cells (`unreadable_row`);
+2. each cell is what its column holds: present if required, its pattern, enumeration and
+   bounds (`bad_value`; orchestration/lib/columns.py);
+3. ordered cells agree: created ≤ paid, refund ≤ paid, start ≤ end (`inconsistent_row`);
+4. its dated column is not after its dump date (nor on another day, for a day's note
+   metrics), its other times at most EXPORT_DELAY_DAYS after it (`outside_dump_date`);
+   rows of earlier days are late data and load, however late;
+5. its key appears once in its file: a repeat counts once (`identical_copy`, no defect) or
+   conflicts (`conflicting_copy`);
+6. for clicks, a key delivered in an earlier file with other values (note, campaign, time)
+   conflicts: the later delivery is quarantined (`conflicting_copy`), whichever file is
+   loaded first (`settle_conflicts_across_files`).
+
+A file as a whole is for another date when most of its dated rows break rule 4: it is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from orchestration.lib import audit
+from orchestration.lib.columns import _quote
+from orchestration.lib.settings import BUSINESS_TIME_ZONE
+from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
+
+# An order dump exported after midnight may hold payments made since: its other times may run
+# into the next day.
+EXPORT_DELAY_DAYS = 1
+# Below this many dated rows a file is too small to tell its date by majority.
+WRONG_DATE_MIN_ROWS = 10
+
+
+def _local_day(spec: SourceSpec, name: str) -> str:
+    """The Asia/Shanghai calendar day of a typed column."""
+    column = next(c for c in spec.columns if c.name == name)
+    if column.type.sql_type == "TIMESTAMPTZ":
+        return f"CAST(timezone({_quote(BUSINESS_TIME_ZONE)}, {name}) AS DATE)"
+    return f"CAST({name} AS DATE)"
+
+
+def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
+    """(column header, condition that breaks the rule, reason, kind) of rules 3 and 4, over the
+    typed values of rows whose cells passed; `$dump_date` is the file's dump date."""
+    checks = []
+    for lesser, greater in spec.ordered:
+        sql_type = next(c.type.sql_type for c in spec.columns if c.name == lesser)
+        comparison = "later than" if sql_type in ("DATE", "TIMESTAMPTZ") else "greater than"
+        checks.append(
+            (
+                spec.header(lesser),
+                f"{lesser} > {greater}",
+                _quote(f"{spec.header(lesser)}: {comparison} {spec.header(greater)}"),
+                audit.INCONSISTENT_ROW,
+            )
+        )
+    rule = spec.dated_by
+    if rule:
+        day = _local_day(spec, rule.column)
+        header = spec.header(rule.column)
+        broken, relation = (
+            (f"{day} > $dump_date", "after")
+            if rule.late_rows_allowed
+            else (f"{day} <> $dump_date", "not")
+        )
+        checks.append(
+            (
+                header,
+                broken,
+                f"{_quote(header + ': on ')} || {day} || "
+                f"{_quote(f', {relation} its dump date ')} || CAST($dump_date AS VARCHAR)",
+                audit.OUTSIDE_DUMP_DATE,
+            )
+        )
+    for column in spec.columns:
+        if column.type.sql_type != "TIMESTAMPTZ" or (rule and column.name == rule.column):
+            continue
+        day = _local_day(spec, column.name)
+        checks.append(
+            (
+                column.header,
+                f"{day} > $dump_date + {EXPORT_DELAY_DAYS}",
+                f"{_quote(column.header + ': on ')} || {day} || "
+                f"{_quote(f', more than {EXPORT_DELAY_DAYS} day after its dump date ')} "
+                "|| CAST($dump_date AS VARCHAR)",
+                audit.OUTSIDE_DUMP_DATE,
+            )
+        )
+    return checks
+
+
+def judge_sql(spec: SourceSpec) -> str:
+    """Each row of the registered text table `incoming` with its typed values, or the column,
+    reason and kind that keep it out. Parameter: `$dump_date`."""
+    cells = [(c, c.type.problem_sql(f"incoming.{c.name}")) for c in spec.columns]
+    typed = ", ".join(f"{c.type.value_sql(f'incoming.{c.name}')} AS {c.name}" for c in spec.columns)
+    text_record = ", ".join(f"'{c.header}', incoming.{c.name}" for c in spec.columns)
+    if spec.buyer_account_header:
+        typed += ", incoming.buyer_key"
+        text_record += ", 'buyer_key', incoming.buyer_key"
+    # A row that could not be split may hold personal data in any cell: keep its text only
+    # where the source has none.
+    unsplit_record = (
+        "json_object('raw_text', incoming.raw_text)"
+        if not spec.personal_headers
+        else "json_object('raw_text', 'withheld: the row could not be split into columns, "
+        "so its personal data could not be removed')"
+    )
+    # (header, broken, reason, kind) for every rule after the row could be split.
+    checks = [
+        (
+            _quote(c.header),
+            f"p_{c.name} IS NOT NULL",
+            f"'{c.header}: ' || p_{c.name}",
+            audit.BAD_VALUE,
+        )
+        for c, _ in cells
+    ]
+    cells_ok = " AND ".join(f"p_{c.name} IS NULL" for c, _ in cells)
+    checks += [
+        (_quote(header), f"({cells_ok}) AND ({broken})", reason, kind)
+        for header, broken, reason, kind in _row_checks(spec)
+    ]
+    first_column = " ".join(f"WHEN {broken} THEN {header}" for header, broken, _, _ in checks)
+    reasons = ", ".join(f"CASE WHEN {broken} THEN {reason} END" for _, broken, reason, _ in checks)
+    kinds = " ".join(f"WHEN {broken} THEN '{kind}'" for _, broken, _, kind in checks)
+    key = ", ".join(spec.key)
+    key_headers = ", ".join(spec.header(name) for name in spec.key)
+    return f"""
+    WITH checked AS (
+        SELECT CAST($dump_date AS DATE) AS dump_date, incoming.source_line,
+               incoming.read_problem,
+               {", ".join(f"{sql} AS p_{c.name}" for c, sql in cells)},
+               {typed},
+               CASE WHEN incoming.read_problem IS NULL THEN json_object({text_record})
+                    ELSE {unsplit_record} END AS raw_record
+        FROM incoming
+    ), judged AS (
+        SELECT *,
+               CASE WHEN read_problem IS NOT NULL THEN NULL {first_column} END AS bad_column,
+               coalesce(read_problem, nullif(concat_ws('; ', {reasons}), '')) AS bad_reason,
+               CASE WHEN read_problem IS NOT NULL THEN '{audit.UNREADABLE_ROW}' {kinds}
+               END AS bad_kind
+        FROM checked
+    ), keyed AS (
+        SELECT *,
+               row_number() OVER key_order AS key_rank,
+               first_value(source_line) OVER key_order AS first_line,
+               first_value(raw_record) OVER key_order AS first_record
+        FROM judged
+        WHERE bad_reason IS NULL
+        WINDOW key_order AS (PARTITION BY {key} ORDER BY source_line)
+    )
+    SELECT * EXCLUDE (key_rank, first_line, first_record)
+    FROM keyed WHERE key_rank = 1
+    UNION ALL BY NAME
+    SELECT * EXCLUDE (key_rank, first_line, first_record, bad_column, bad_reason, bad_kind),
+           '{key_headers}' AS bad_column,
+           'repeats the key of line ' || first_line ||
+           CASE WHEN raw_record = first_record THEN ' (identical copy; counted once)'
+                ELSE ' with different values (conflicting copy)' END AS bad_reason,
+           CASE WHEN raw_record = first_record THEN '{audit.IDENTICAL_COPY}'
+                ELSE '{audit.CONFLICTING_COPY}' END AS bad_kind
+    FROM keyed WHERE key_rank > 1
+    UNION ALL BY NAME
+    SELECT * FROM judged WHERE bad_reason IS NOT NULL
+    """
+
+
+def wrong_date_reason(
+    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, dump_date: date
+) -> str | None:
+    """Why the judged file (temp table `judged_rows`) is for another date, if it is: of its
+    rows whose cells passed (at least WRONG_DATE_MIN_ROWS), most are dated outside what its
+    dump date may hold."""
+    rule = spec.dated_by
+    if rule is None:
+        return None
+    day = _local_day(spec, rule.column)
+    own = f"{day} <= $dump_date" if rule.late_rows_allowed else f"{day} = $dump_date"
+    dated, own_rows, usual_day = connection.execute(
+        f"""SELECT count({day}), count(*) FILTER (WHERE {own}), mode({day})
+            FROM judged_rows
+            WHERE bad_kind IS NULL OR bad_kind = '{audit.OUTSIDE_DUMP_DATE}'""",
+        {"dump_date": dump_date},
+    ).fetchone()
+    if dated < WRONG_DATE_MIN_ROWS or 2 * own_rows >= dated:
+        return None
+    days = f"on or before {dump_date}" if rule.late_rows_allowed else f"on {dump_date}"
+    return (
+        f"the file is for another date: only {own_rows} of {dated} rows have a "
+        f"{spec.header(rule.column)} {days} (the most common is {usual_day}); deliver each "
+        "day's export under its own date's name, then re-run the day"
+    )
+
+
+def settle_conflicts_across_files(
+    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, keys_sql: str
+) -> None:
+    """Rule 6 for the keys of `keys_sql` (those the new delivery holds or held before): of all
+    their deliveries, staged or held, the first (earliest dump date, then line) is staged; a
+    later one that differs in `agreeing_across_files` is held in the spec's held table and
+    quarantined, one that agrees stays staged (dbt counts it once). Held rows keep their typed
+    values, so a redelivery that removes the first copy restores them."""
+    key = ", ".join(spec.key)
+    agreeing = spec.agreeing_across_files
+    columns = ", ".join(name for name, _ in (*RAW_META_COLUMNS, *spec.stored_columns))
+    same_key = " AND ".join(f"delivery.{k} = touched.{k}" for k in spec.key)
+    first_values = ", ".join(f"first_value({c}) OVER first_order AS first_{c}" for c in agreeing)
+    differs = {c: f"{c} IS DISTINCT FROM first_{c}" for c in agreeing}
+    connection.execute(
+        f"""CREATE TEMP TABLE deliveries AS
+            WITH touched AS ({keys_sql}),
+            both_tables AS (
+                SELECT {columns}, false AS was_held FROM {spec.table} AS delivery
+                WHERE EXISTS (SELECT 1 FROM touched WHERE {same_key})
+                UNION ALL BY NAME
+                SELECT {columns}, true AS was_held FROM {spec.held_table} AS delivery
+                WHERE EXISTS (SELECT 1 FROM touched WHERE {same_key})
+            ), ordered AS (
+                SELECT *, row_number() OVER first_order AS delivery_rank,
+                       first_value(source_file) OVER first_order AS first_file,
+                       first_value(source_line) OVER first_order AS first_line,
+                       {first_values}
+                FROM both_tables
+                WINDOW first_order AS (PARTITION BY {key} ORDER BY dump_date, source_line)
+            )
+            SELECT *, delivery_rank > 1 AND ({" OR ".join(differs.values())}) AS conflicts
+            FROM ordered"""
+    )
+    same_row = "moved.dump_date = {t}.dump_date AND moved.source_line = {t}.source_line"
+    for from_table, to_table, held in (
+        (spec.table, spec.held_table, True),
+        (spec.held_table, spec.table, False),
+    ):
+        moving = f"(SELECT * FROM deliveries WHERE conflicts = {held} AND was_held <> {held})"
+        connection.execute(f"INSERT INTO {to_table} ({columns}) SELECT {columns} FROM {moving}")
+        connection.execute(
+            f"DELETE FROM {from_table} USING {moving} AS moved "
+            f"WHERE {same_row.format(t=from_table)}"
+        )
+    connection.execute(
+        """DELETE FROM audit.quarantine USING deliveries AS moved
+           WHERE audit.quarantine.source = ? AND audit.quarantine.kind = ?
+             AND moved.dump_date = audit.quarantine.dump_date
+             AND moved.source_line = audit.quarantine.line_number""",
+        [spec.name, audit.CONFLICTING_COPY],
+    )
+    record = ", ".join(f"{_quote(c.header)}, CAST({c.name} AS VARCHAR)" for c in spec.columns)
+    differing = ", ".join(
+        f"CASE WHEN {differs[c]} THEN {_quote(spec.header(c))} END" for c in agreeing
+    )
+    audit.quarantine_rows(
+        connection,
+        spec.name,
+        f"""SELECT dump_date, source_file AS file_name, source_sha256 AS sha256,
+                   source_line AS line_number,
+                   {_quote(", ".join(spec.header(k) for k in spec.key))} AS column_name,
+                   'repeats the key of ' || first_file || ' line ' || first_line ||
+                   ' with another ' || concat_ws(', ', {differing}) || ' (conflicting copy)'
+                   AS reason,
+                   json_object({record}) AS raw_record, ? AS kind
+            FROM deliveries WHERE conflicts""",
+        [audit.CONFLICTING_COPY],
+    )
+    audit.recount_deliveries(
+        connection, spec.name, spec.table, "SELECT DISTINCT dump_date FROM deliveries"
+    )
+    connection.execute("DROP TABLE deliveries")

@@ -1,0 +1,157 @@
+"""Deliveries across files: the latest delivery decides a day, and a click delivered again in
+another file with other values is quarantined as the later copy, whatever the order of
+loading. Every file's ledger row balances with what the tables hold."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
+from orchestration.lib.loading import load_dump
+from orchestration.lib.readers import FileRefused
+from orchestration.lib.settings import Settings
+from tests.test_quality_bad_input import DAY, dump, rows
+
+NEXT_DAY = DAY + timedelta(days=1)
+CLICKS = SOURCES_BY_NAME["rednote_clicks"]
+OTHER_NOTE = "6650a1f0c2000000001e0999"
+
+
+def _deliver(workspace, day: date, table: list, source: str = "rednote_clicks") -> None:
+    spec = SOURCES_BY_NAME[source]
+    path = spec.path(workspace.inbox, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(dump(source, table))
+    load_dump(spec, day, Settings.from_env())
+
+
+def _clicks_of(day: date, count: int, **changes) -> list[dict]:
+    table = rows("rednote_clicks", count, **changes)
+    for row in table:
+        row.setdefault("click_time", f"{day}T10:00:00+08:00")
+        row["click_time"] = row["click_time"].replace(str(DAY), str(day))
+    return table
+
+
+def _ledger(workspace) -> list[tuple]:
+    return workspace.query(
+        """SELECT dump_date, rows_read, rows_staged, rows_quarantined
+           FROM audit.current_delivery WHERE source = 'rednote_clicks' ORDER BY dump_date"""
+    )
+
+
+def _staged(workspace) -> list[tuple]:
+    return workspace.query(
+        "SELECT dump_date, source_line, cid, note_id FROM raw.rednote_clicks ORDER BY ALL"
+    )
+
+
+def _conflicts(workspace) -> list[tuple]:
+    return workspace.query(
+        """SELECT dump_date, line_number, column_name, reason, kind FROM audit.quarantine
+           WHERE source = 'rednote_clicks' ORDER BY ALL"""
+    )
+
+
+def _balances(workspace) -> None:
+    for day, read, staged, quarantined in _ledger(workspace):
+        assert read == staged + quarantined
+        assert workspace.query(
+            "SELECT count(*) FROM raw.rednote_clicks WHERE dump_date = ?", [day]
+        ) == [(staged,)]
+        assert workspace.query(
+            "SELECT count(*) FROM audit.quarantine WHERE source = 'rednote_clicks' "
+            "AND dump_date = ?",
+            [day],
+        ) == [(quarantined,)]
+
+
+# The same cid 1 in the next day's file, with another note: the later copy conflicts.
+CONFLICT = (
+    NEXT_DAY,
+    2,
+    "cid",
+    "repeats the key of rednote_clicks_20260513.jsonl.gz line 1 with another note_id "
+    "(conflicting copy)",
+    "conflicting_copy",
+)
+
+
+@pytest.mark.parametrize("order", ["in order", "later file first"])
+def test_a_later_conflicting_copy_in_another_file_is_quarantined(workspace, order):
+    first_day = _clicks_of(DAY, 2)
+    later_day = [
+        *_clicks_of(NEXT_DAY, 1, line_1={"cid": "ff" * 16}),
+        rows("rednote_clicks", 1, line_1={"note_id": OTHER_NOTE})[0],
+        # An identical late copy of cid 2 counts once, in dbt: it stays staged.
+        first_day[1],
+    ]
+    deliveries = [(DAY, first_day), (NEXT_DAY, later_day)]
+    for day, table in deliveries if order == "in order" else deliveries[::-1]:
+        _deliver(workspace, day, table)
+
+    assert _conflicts(workspace) == [CONFLICT]
+    assert _ledger(workspace) == [(DAY, 2, 2, 0), (NEXT_DAY, 3, 2, 1)]
+    assert [(d, line, note) for d, line, _, note in _staged(workspace)] == [
+        (DAY, 1, rows("rednote_clicks", 1)[0]["note_id"]),
+        (DAY, 2, rows("rednote_clicks", 1)[0]["note_id"]),
+        (NEXT_DAY, 1, rows("rednote_clicks", 1)[0]["note_id"]),
+        (NEXT_DAY, 3, rows("rednote_clicks", 1)[0]["note_id"]),
+    ]
+    _balances(workspace)
+
+
+def test_a_redelivery_without_the_first_copy_restores_the_later_one(workspace):
+    _deliver(workspace, DAY, _clicks_of(DAY, 2))
+    later = _clicks_of(NEXT_DAY, 1, line_1={"note_id": OTHER_NOTE})
+    _deliver(workspace, NEXT_DAY, later)
+    assert _ledger(workspace) == [(DAY, 2, 2, 0), (NEXT_DAY, 1, 0, 1)]
+
+    # Day 1 redelivered without cid 1: the next day's copy is now the first delivery.
+    _deliver(workspace, DAY, _clicks_of(DAY, 2)[1:])
+
+    assert _conflicts(workspace) == []
+    assert _ledger(workspace) == [(DAY, 1, 1, 0), (NEXT_DAY, 1, 1, 0)]
+    assert (NEXT_DAY, 1, "0" * 31 + "1", OTHER_NOTE) in _staged(workspace)
+    _balances(workspace)
+
+
+def test_upper_case_cids_are_stored_in_lower_case_and_meet_their_copies(workspace):
+    _deliver(workspace, DAY, _clicks_of(DAY, 1))
+    _deliver(
+        workspace,
+        NEXT_DAY,
+        _clicks_of(DAY, 1, line_1={"cid": "0" * 31 + "1", "note_id": OTHER_NOTE})
+        + _clicks_of(NEXT_DAY, 1, line_1={"cid": "ABCDEF" + "0" * 26}),
+    )
+    _deliver(workspace, NEXT_DAY, _clicks_of(DAY, 1, line_1={"cid": "0" * 31 + "1".upper()}))
+
+    assert [cid for _, _, cid, _ in _staged(workspace)] == ["0" * 31 + "1", "0" * 31 + "1"]
+
+
+def test_the_latest_delivery_decides_even_when_it_restores_earlier_bytes(workspace):
+    """Day D loaded, a broken redelivery refused, the original put back: it loads again."""
+    spec = SOURCES_BY_NAME["redstar_funnel"]
+    original = dump("redstar_funnel", rows("redstar_funnel", 2))
+    path = spec.path(workspace.inbox, DAY)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(original)
+    load_dump(spec, DAY, Settings.from_env())
+    path.write_bytes(b"")
+    with pytest.raises(FileRefused):
+        load_dump(spec, DAY, Settings.from_env())
+
+    path.write_bytes(original)
+    result = load_dump(spec, DAY, Settings.from_env())
+
+    assert (result.status, result.rows_staged) == ("loaded", 2)
+    assert workspace.query(
+        "SELECT status, rows_staged FROM audit.file_ledger ORDER BY loaded_at"
+    ) == [("loaded", 2), ("refused", 0), ("loaded", 2)]
+    assert workspace.query(
+        "SELECT status FROM audit.current_delivery WHERE source = 'redstar_funnel'"
+    ) == [("loaded",)]
+    # Loaded and current: the same bytes once more are a no-op.
+    assert load_dump(spec, DAY, Settings.from_env()).status == "unchanged"
