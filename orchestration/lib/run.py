@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import dagster as dg
+from dagster._core.execution.plan.objects import StepFailureData
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -19,6 +20,9 @@ UNFINISHED = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
+
+# Failures the operator fixes: their message says what to do, the class name adds nothing.
+EXPECTED_ERRORS = ("ConfigurationError", "PublicationRefused")
 
 # Per-file progress is logged at INFO; Dagster's step events at DEBUG would drown it.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -103,9 +107,20 @@ def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = N
                     f"failed: {evaluation.description}"
                 )
         elif event.is_step_failure:
-            error = event.step_failure_data.user_failure_data
-            description = error.description if error else None
-            failures.append(
-                f"{event.step_key}: {description or event.step_failure_data.error.message}"
-            )
+            failures.append(f"{event.step_key}: {_step_failure_text(event.step_failure_data)}")
     return RunOutcome(result.success, result.run_id, failures)
+
+
+def _step_failure_text(failure: StepFailureData) -> str:
+    """What failed a step, without a traceback: a dg.Failure's description, else the first line
+    of the error the step's code raised (not Dagster's wrapper around it); an expected failure
+    (a bad setting, a refused publication) by its message alone."""
+    if failure.user_failure_data and failure.user_failure_data.description:
+        return failure.user_failure_data.description
+    error = failure.error
+    while error.cause is not None and error.cls_name == "DagsterExecutionStepExecutionError":
+        error = error.cause
+    message = error.message.strip().splitlines()[0]
+    if error.cls_name in EXPECTED_ERRORS:
+        message = message.partition(f"{error.cls_name}: ")[2]
+    return message

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.settings import BUSINESS_TIME_ZONE
+from orchestration.lib.settings import BUSINESS_TIME_ZONE, DuckDBLimits
 
 AUDIT_DDL = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -48,10 +48,13 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    limits = DuckDBLimits.from_env()
     connection = duckdb.connect(str(path), read_only=read_only)
-    # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
-    connection.execute(f"SET TimeZone = '{BUSINESS_TIME_ZONE}'")
     try:
+        # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
+        connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")
+        connection.execute(f"SET memory_limit = {sql_literal(limits.memory_limit)}")
+        connection.execute("SET threads = ?", [limits.threads])
         yield connection
     finally:
         connection.close()
@@ -59,3 +62,22 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
 
 def ensure_audit_tables(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(AUDIT_DDL)
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, for the statements that take no bound parameters
+    (ATTACH, SET): paths may hold spaces, apostrophes and Chinese characters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def warehouse_identity(connection: duckdb.DuckDBPyConnection) -> str:
+    """The id this warehouse got when it was first asked for one: publications record it, so
+    a snapshot built by another warehouse (a mistyped REDCAT_WAREHOUSE) is told apart."""
+    connection.execute(
+        """CREATE SCHEMA IF NOT EXISTS audit;
+           CREATE TABLE IF NOT EXISTS audit.warehouse_identity (
+               warehouse_id VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+           INSERT INTO audit.warehouse_identity SELECT uuid()::VARCHAR, now()
+           WHERE NOT EXISTS (SELECT * FROM audit.warehouse_identity);"""
+    )
+    return connection.execute("SELECT warehouse_id FROM audit.warehouse_identity").fetchone()[0]

@@ -17,6 +17,7 @@ from orchestration.defs.dbt.assets import redcat_dbt_models
 from orchestration.defs.ingestion.sources import SOURCES
 from orchestration.defs.pipeline.jobs import pipeline_job
 from orchestration.defs.publish.assets import analytics_snapshot
+from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.loading import file_sha256
 from orchestration.lib.partitions import DUMP_DATES
 from orchestration.lib.settings import Settings
@@ -45,7 +46,10 @@ def _dump_files(inbox: Path) -> dict[str, tuple[str, str]]:
     description="Runs the pipeline for dump dates whose files are new or changed in content.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    inbox = Settings.from_env().inbox
+    with one_line_failures():
+        settings = Settings.from_env()
+        settings.check_paths()
+    inbox = settings.inbox
     seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
     valid_days = set(DUMP_DATES.get_partition_keys())
     changed: dict[str, dict[str, str]] = defaultdict(dict)  # day → source → sha256

@@ -1,0 +1,193 @@
+"""Operator mistakes (issue 8, items 1 and 7): a bad setting stops `redcat run` in seconds with
+one line naming it, and no run, mistyped path or smaller warehouse replaces the analysts' file
+with less than it holds unless the operator says so."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.lib.loading import file_sha256
+from orchestration.lib.publication import PublicationRefused, publish
+from orchestration.lib.settings import Settings
+from orchestration.lib.warehouse import connect
+from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
+
+REDCAT = Path(sys.executable).parent / "redcat"
+# dagster-dbt gives each dbt command a target folder of its own, named after the run.
+DBT_INVOCATIONS = REPOSITORY_ROOT / "target"
+SECOND_DAY = date.fromisoformat(EXAMPLE_END)
+
+
+def _redcat_run(*arguments: str, **settings: str) -> subprocess.CompletedProcess:
+    """`redcat run` over the first example day, as an operator starts it."""
+    return subprocess.run(
+        [str(REDCAT), "run", "--start", EXAMPLE_START, "--end", EXAMPLE_START, *arguments],
+        env=dict(os.environ, **settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _published_deliveries(path: Path) -> int:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.execute(
+            """SELECT file_count FROM audit.published_snapshot
+               ORDER BY published_at DESC LIMIT 1"""
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        (
+            "REDCAT_MAX_QUARANTINE_SHARE",
+            "abc",
+            "redcat: REDCAT_MAX_QUARANTINE_SHARE='abc' is not a share between 0 and 1 (e.g. 0.01)",
+        ),
+        ("REDCAT_ENV", "prod", "redcat: REDCAT_ENV='prod' is not one of development, production"),
+        ("REDCAT_ENV", "production", "redcat: REDCAT_BUYER_KEY_SECRET is not set"),
+        ("REDCAT_WAREHOSE", "data/warehouse/redcat.duckdb", "(did you mean REDCAT_WAREHOUSE?)"),
+        ("REDCAT_INBOX", "{root}/no such inbox", "redcat: REDCAT_INBOX='{root}/no such inbox'"),
+        ("REDCAT_DUCKDB_MEMORY_LIMIT", "lots", "is not a DuckDB memory size (e.g. 512MB or 2GB)"),
+        ("REDCAT_DUCKDB_THREADS", "0", "REDCAT_DUCKDB_THREADS='0' is not a whole number of 1"),
+        ("REDCAT_ALLOW_SMALLER_PUBLICATION", "maybe", "is not one of 1, true, yes, 0, false, no"),
+    ],
+)
+def test_a_bad_setting_stops_redcat_run_in_seconds_with_one_line(
+    workspace, variable, value, expected
+):
+    workspace.copy_examples()
+    started = time.monotonic()
+    result = _redcat_run(**{variable: value.format(root=workspace.root)})
+
+    assert time.monotonic() - started < 10
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert expected.format(root=workspace.root) in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not workspace.warehouse.exists()  # nothing was loaded
+
+
+def test_a_mistyped_warehouse_beside_a_published_file_stops_before_any_work(
+    workspace, examples_run
+):
+    workspace.copy_state_from(examples_run)
+    published = file_sha256(workspace.published)
+    mistyped = workspace.warehouse.with_name("redact.duckdb")
+
+    result = _redcat_run(REDCAT_WAREHOUSE=str(mistyped))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"redcat: REDCAT_WAREHOUSE='{mistyped}' does not exist, but")
+    assert "REDCAT_ALLOW_SMALLER_PUBLICATION=1" in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert not mistyped.exists()
+    assert file_sha256(workspace.published) == published
+
+
+def test_a_publication_never_replaces_the_published_file_with_fewer_deliveries(
+    workspace, examples_run, monkeypatch
+):
+    workspace.copy_state_from(examples_run)
+    published = file_sha256(workspace.published)
+    # What a run on a warehouse holding only the first day would publish.
+    with connect(workspace.warehouse) as warehouse:
+        warehouse.execute("DELETE FROM audit.file_ledger WHERE dump_date = ?", [SECOND_DAY])
+
+    with pytest.raises(PublicationRefused) as refused:
+        publish(Settings.from_env())
+
+    assert str(refused.value) == (
+        "publication refused: the new snapshot would drop 6 of 12 deliveries the published file "
+        "holds (jd_orders 2026-05-14, rednote_campaigns 2026-05-14, rednote_clicks 2026-05-14, "
+        "rednote_note_metrics 2026-05-14, redstar_funnel 2026-05-14, tmall_orders 2026-05-14); "
+        "set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat run --allow-smaller-publication) to "
+        "publish it anyway"
+    )
+    assert file_sha256(workspace.published) == published
+    assert list(workspace.published.parent.glob(".*.building*")) == []
+
+    monkeypatch.setenv("REDCAT_ALLOW_SMALLER_PUBLICATION", "yes")
+    assert publish(Settings.from_env()).file_count == 6
+    assert _published_deliveries(workspace.published) == 6
+
+
+def test_a_snapshot_of_another_warehouse_does_not_replace_the_published_file(
+    workspace, examples_run
+):
+    workspace.copy_state_from(examples_run)
+    published = file_sha256(workspace.published)
+    # The same deliveries, loaded into another warehouse: it does not descend from the file.
+    with connect(workspace.warehouse) as warehouse:
+        warehouse.execute("UPDATE audit.warehouse_identity SET warehouse_id = 'another'")
+
+    with pytest.raises(PublicationRefused, match="comes from another warehouse"):
+        publish(Settings.from_env())
+    assert file_sha256(workspace.published) == published
+
+
+@pytest.fixture
+def odd_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
+    """A workspace under a folder whose name has a space, an apostrophe and Chinese."""
+    space = Workspace(tmp_path / "brand's 数据 仓库")
+    for name, value in space.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
+    monkeypatch.delenv("REDCAT_ENV", raising=False)
+    return space
+
+
+def test_a_run_on_a_smaller_warehouse_fails_at_publication_in_one_line(odd_workspace, examples_run):
+    odd_workspace.copy_state_from(examples_run)
+    published = file_sha256(odd_workspace.published)
+    with connect(odd_workspace.warehouse) as warehouse:
+        warehouse.execute("DELETE FROM audit.file_ledger WHERE dump_date = ?", [SECOND_DAY])
+
+    result = _redcat_run(DAGSTER_HOME=str(odd_workspace.dagster_home))
+
+    assert result.returncode == 1
+    assert result.stdout.startswith(
+        f"warehouse: {odd_workspace.warehouse}\ninbox:     {odd_workspace.inbox}\n"
+        f"published: {odd_workspace.published}\n"
+    )
+    summary = result.stderr[result.stderr.index("redcat run FAILED") :]
+    assert summary.splitlines()[1:] == [
+        "  - published__analytics_snapshot: publication refused: the new snapshot would drop "
+        "6 of 12 deliveries the published file holds (jd_orders 2026-05-14, rednote_campaigns "
+        "2026-05-14, rednote_clicks 2026-05-14, rednote_note_metrics 2026-05-14, redstar_funnel "
+        "2026-05-14, tmall_orders 2026-05-14); set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat "
+        "run --allow-smaller-publication) to publish it anyway"
+    ]
+    assert file_sha256(odd_workspace.published) == published
+
+    # Two runs (this one and the shared examples run) leave no dbt artifacts behind.
+    run_id = re.search(r"redcat run FAILED \(run ([0-9a-f-]+)\)", result.stderr).group(1)
+    with examples_run.instance() as instance:
+        run_ids = [run.run_id for run in instance.get_runs()] + [run_id]
+    assert [path for r in run_ids for path in DBT_INVOCATIONS.glob(f"*-{r[:7]}-*")] == []
+
+
+def test_the_published_file_carries_the_benchmark_seeds_and_its_warehouse(examples_run):
+    with duckdb.connect(str(examples_run.published), read_only=True) as published:
+        benchmarks = published.execute(
+            "SELECT * FROM reference.benchmark_industry_roi ORDER BY ALL"
+        ).fetchall()
+        origin = published.execute(
+            "SELECT warehouse_id, warehouse_path FROM audit.published_snapshot"
+        ).fetchall()
+    assert benchmarks == examples_run.query(
+        "SELECT * FROM reference.benchmark_industry_roi ORDER BY ALL"
+    )
+    assert origin == examples_run.query(
+        "SELECT warehouse_id, ? FROM audit.warehouse_identity", [str(examples_run.warehouse)]
+    )
