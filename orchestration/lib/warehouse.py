@@ -14,35 +14,6 @@ import duckdb
 
 from orchestration.lib.settings import BUSINESS_TIME_ZONE, DuckDBLimits
 
-AUDIT_DDL = """
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE SCHEMA IF NOT EXISTS audit;
-CREATE TABLE IF NOT EXISTS audit.file_ledger (
-    source VARCHAR NOT NULL,
-    dump_date DATE NOT NULL,
-    file_name VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,            -- loaded | refused
-    rows_read BIGINT,
-    rows_staged BIGINT,
-    rows_quarantined BIGINT,
-    dropped_columns VARCHAR,            -- extra export columns not kept, comma separated
-    refusal_reason VARCHAR,
-    loaded_at TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit.quarantine (
-    source VARCHAR NOT NULL,
-    dump_date DATE NOT NULL,
-    file_name VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL,
-    line_number BIGINT NOT NULL,
-    column_name VARCHAR,
-    reason VARCHAR NOT NULL,
-    raw_record VARCHAR,
-    quarantined_at TIMESTAMPTZ NOT NULL
-);
-"""
-
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -58,10 +29,6 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         yield connection
     finally:
         connection.close()
-
-
-def ensure_audit_tables(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(AUDIT_DDL)
 
 
 def sql_literal(text: str) -> str:
