@@ -804,3 +804,23 @@ def test_gate_findings_of_several_batches_add_up(workspace, monkeypatch):
             ["rednote_clicks_20260513.jsonl.gz line 2", "rednote_clicks_20260514.jsonl.gz line 2"],
         )
     ]
+
+
+def test_late_rows_pass_the_gates_and_a_row_after_the_dump_date_is_a_small_defect(workspace):
+    """Late data the contract allows never stops a run; a funnel event past midnight in the
+    previous day's file is quarantined and judged by its share."""
+    clicks = rows("rednote_clicks", 3, line_1={"click_time": "2026-03-01T09:00:00+08:00"})
+    funnel = rows("redstar_funnel", 200, line_7={"event_time": "2026-05-14 00:00:05"})
+    funnel[20]["event_time"] = "2026-01-13 10:00:00"
+    _load(workspace, "rednote_clicks", DAY, clicks)
+    _load(workspace, "redstar_funnel", DAY, funnel)
+
+    for source in ("rednote_clicks", "redstar_funnel"):
+        for gate in (quality_gate, ledger_gate):
+            outcome = gate(SOURCES_BY_NAME[source], [DAY], Settings.from_env(), Thresholds())
+            assert outcome.passed, outcome.summary()
+    assert workspace.query(
+        "SELECT rows_read, rows_staged, rows_quarantined FROM audit.current_delivery "
+        "WHERE source = 'redstar_funnel'"
+    ) == [(200, 199, 1)]
+    assert workspace.query("SELECT kind FROM audit.quarantine") == [("outside_dump_date",)]

@@ -126,7 +126,7 @@ def _read_as_text(
 ) -> tuple[pa.Table, list[str]]:
     """The file's rows as text columns named as stored; personal data gone before return."""
     expected = tuple(c.header for c in spec.columns)
-    text_file = spec.reader(path, expected)
+    text_file = spec.reader(path, expected + spec.personal_headers)
     needed = [c.header for c in spec.columns if c.type.required or not text_file.keys_may_be_absent]
     missing = [
         h

@@ -79,7 +79,7 @@ def _clean(cell: str | None) -> str | None:
     return cell or None
 
 
-def _csv(path: Path, encoding: str, label: str) -> TextFile:
+def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> TextFile:
     kind = _file_kind(_first_bytes(path))
     if kind:
         raise FileRefused(
@@ -107,7 +107,7 @@ def _csv(path: Path, encoding: str, label: str) -> TextFile:
     except (UnicodeDecodeError, csv.Error) as error:
         raise refuse(error) from None
     try:
-        _check_header(path, header)
+        _check_header(path, header, expected)
     except FileRefused:
         stream.close()
         raise
@@ -152,14 +152,16 @@ def _undecodable(path: Path, encoding: str) -> tuple[int, int]:
     return line, 0
 
 
-def _check_header(path: Path, header: list[str]) -> None:
+def _check_header(path: Path, header: list[str], expected: tuple[str, ...]) -> None:
+    """A header row is there and names each of the expected columns once. Other names are not
+    quoted: in a file saved without its header, the first row is data, maybe personal."""
     if not any(header):
         raise FileRefused(
             path,
             "no header row (a day with no data still has its header); "
             f"re-export the day, then {REDELIVER}",
         )
-    repeated = sorted({h for h in header if h and header.count(h) > 1})
+    repeated = sorted({h for h in header if h in expected and header.count(h) > 1})
     if repeated:
         raise FileRefused(
             path,
@@ -168,12 +170,12 @@ def _check_header(path: Path, header: list[str]) -> None:
         )
 
 
-def utf8_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
+def utf8_csv(path: Path, expected: tuple[str, ...]) -> TextFile:
     """UTF-8, with or without a BOM (RedNote exports carry one; a BOM-less file is fine too)."""
-    return _csv(path, "utf-8-sig", "UTF-8")
+    return _csv(path, "utf-8-sig", "UTF-8", expected)
 
 
-def gb18030_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
+def gb18030_csv(path: Path, expected: tuple[str, ...]) -> TextFile:
     """Tmall's seller-center export. A UTF-8 file would decode to mojibake, not fail: refuse it."""
     with open(path, "rb") as raw:
         start = raw.read(65536)
@@ -189,7 +191,7 @@ def gb18030_csv(path: Path, _expected: tuple[str, ...]) -> TextFile:
             "is UTF-8, not GB18030; re-export it from Tmall or transcode it to GB18030, "
             f"then {REDELIVER}",
         )
-    return _csv(path, "gb18030", "GB18030")
+    return _csv(path, "gb18030", "GB18030", expected)
 
 
 def _looks_like_utf8_chinese(sample: bytes) -> bool:
@@ -291,7 +293,7 @@ def _json_cell(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def xlsx_first_sheet(path: Path, _expected: tuple[str, ...]) -> TextFile:
+def xlsx_first_sheet(path: Path, expected: tuple[str, ...]) -> TextFile:
     """JD's merchant export: first sheet, first row the header."""
     start = _first_bytes(path)
     if not start.startswith(b"PK\x03\x04"):
@@ -308,7 +310,7 @@ def xlsx_first_sheet(path: Path, _expected: tuple[str, ...]) -> TextFile:
         raise _unreadable(path, error) from None
     while header and not header[-1]:
         header.pop()
-    _check_header(path, header)
+    _check_header(path, header, expected)
 
     def rows() -> Iterator[TextRow]:
         try:
