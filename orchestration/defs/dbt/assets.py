@@ -46,6 +46,9 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     try:
         yield from invocation.stream()
     finally:
+        if invocation.process.poll() is None:  # the step failed in Dagster while dbt ran on
+            invocation.process.terminate()
+            invocation.process.wait()
         # Each build writes ~9 MB of artifacts to a folder of its own; its events already
         # carry what matters, so the folders would only pile up run after run.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
