@@ -6,25 +6,40 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from orchestration.lib.loading import file_sha256
-from orchestration.lib.publication import PublicationRefused, publish
-from orchestration.lib.settings import Settings
+from orchestration.lib.publication import (
+    PublicationRefused,
+    publish,
+    refuse_new_warehouse_over_published,
+)
+from orchestration.lib.settings import DEVELOPMENT_BUYER_KEY_SECRET, ConfigurationError, Settings
 from orchestration.lib.warehouse import connect
 from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
 
 REDCAT = Path(sys.executable).parent / "redcat"
 # dagster-dbt gives each dbt command a target folder of its own, named after the run.
 DBT_INVOCATIONS = REPOSITORY_ROOT / "target"
-SECOND_DAY = date.fromisoformat(EXAMPLE_END)
+# What a run of the first example day alone lacks of the published examples.
+LOST_DAY = ", ".join(
+    f"{source} {EXAMPLE_END}"
+    for source in (
+        "jd_orders",
+        "rednote_campaigns",
+        "rednote_clicks",
+        "rednote_note_metrics",
+        "redstar_funnel",
+        "tmall_orders",
+    )
+)
 
 
 def _redcat_run(*arguments: str, **settings: str) -> subprocess.CompletedProcess:
@@ -36,6 +51,10 @@ def _redcat_run(*arguments: str, **settings: str) -> subprocess.CompletedProcess
         text=True,
         timeout=300,
     )
+
+
+def _warehouse_id(space: Workspace) -> str:
+    return space.query("SELECT warehouse_id FROM audit.warehouse_identity")[0][0]
 
 
 def _published_deliveries(path: Path) -> int:
@@ -61,6 +80,7 @@ def _published_deliveries(path: Path) -> int:
         ("REDCAT_DUCKDB_MEMORY_LIMIT", "lots", "is not a DuckDB memory size (e.g. 512MB or 2GB)"),
         ("REDCAT_DUCKDB_THREADS", "0", "REDCAT_DUCKDB_THREADS='0' is not a whole number of 1"),
         ("REDCAT_ALLOW_SMALLER_PUBLICATION", "maybe", "is not one of 1, true, yes, 0, false, no"),
+        ("REDCAT_PUBLISHED", "{root}/warehouse/redcat.duckdb", "is REDCAT_WAREHOUSE"),
     ],
 )
 def test_a_bad_setting_stops_redcat_run_in_seconds_with_one_line(
@@ -79,7 +99,7 @@ def test_a_bad_setting_stops_redcat_run_in_seconds_with_one_line(
 
 
 def test_a_mistyped_warehouse_beside_a_published_file_stops_before_any_work(
-    workspace, examples_run
+    workspace, examples_run, monkeypatch
 ):
     workspace.copy_state_from(examples_run)
     published = file_sha256(workspace.published)
@@ -94,32 +114,10 @@ def test_a_mistyped_warehouse_beside_a_published_file_stops_before_any_work(
     assert not mistyped.exists()
     assert file_sha256(workspace.published) == published
 
-
-def test_a_publication_never_replaces_the_published_file_with_fewer_deliveries(
-    workspace, examples_run, monkeypatch
-):
-    workspace.copy_state_from(examples_run)
-    published = file_sha256(workspace.published)
-    # What a run on a warehouse holding only the first day would publish.
-    with connect(workspace.warehouse) as warehouse:
-        warehouse.execute("DELETE FROM audit.file_ledger WHERE dump_date = ?", [SECOND_DAY])
-
-    with pytest.raises(PublicationRefused) as refused:
-        publish(Settings.from_env())
-
-    assert str(refused.value) == (
-        "publication refused: the new snapshot would drop 6 of 12 deliveries the published file "
-        "holds (jd_orders 2026-05-14, rednote_campaigns 2026-05-14, rednote_clicks 2026-05-14, "
-        "rednote_note_metrics 2026-05-14, redstar_funnel 2026-05-14, tmall_orders 2026-05-14); "
-        "set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat run --allow-smaller-publication) to "
-        "publish it anyway"
-    )
-    assert file_sha256(workspace.published) == published
-    assert list(workspace.published.parent.glob(".*.building*")) == []
-
-    monkeypatch.setenv("REDCAT_ALLOW_SMALLER_PUBLICATION", "yes")
-    assert publish(Settings.from_env()).file_count == 6
-    assert _published_deliveries(workspace.published) == 6
+    # Starting a new warehouse on purpose: the operator says so.
+    monkeypatch.setenv("REDCAT_WAREHOUSE", str(mistyped))
+    monkeypatch.setenv("REDCAT_ALLOW_SMALLER_PUBLICATION", "1")
+    refuse_new_warehouse_over_published(Settings.from_env())
 
 
 def test_a_snapshot_of_another_warehouse_does_not_replace_the_published_file(
@@ -147,11 +145,16 @@ def odd_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     return space
 
 
-def test_a_run_on_a_smaller_warehouse_fails_at_publication_in_one_line(odd_workspace, examples_run):
-    odd_workspace.copy_state_from(examples_run)
+def test_a_one_day_run_on_a_new_warehouse_never_replaces_the_published_file_with_less(
+    odd_workspace, examples_run, monkeypatch
+):
+    odd_workspace.copy_examples()
+    odd_workspace.published.parent.mkdir(parents=True)
+    shutil.copy2(examples_run.published, odd_workspace.published)
     published = file_sha256(odd_workspace.published)
-    with connect(odd_workspace.warehouse) as warehouse:
-        warehouse.execute("DELETE FROM audit.file_ledger WHERE dump_date = ?", [SECOND_DAY])
+    # A new, empty warehouse: past the check before any work, as a wrong path that exists is.
+    with connect(odd_workspace.warehouse):
+        pass
 
     result = _redcat_run(DAGSTER_HOME=str(odd_workspace.dagster_home))
 
@@ -160,21 +163,40 @@ def test_a_run_on_a_smaller_warehouse_fails_at_publication_in_one_line(odd_works
         f"warehouse: {odd_workspace.warehouse}\ninbox:     {odd_workspace.inbox}\n"
         f"published: {odd_workspace.published}\n"
     )
-    summary = result.stderr[result.stderr.index("redcat run FAILED") :]
-    assert summary.splitlines()[1:] == [
-        "  - published__analytics_snapshot: publication refused: the new snapshot would drop "
-        "6 of 12 deliveries the published file holds (jd_orders 2026-05-14, rednote_campaigns "
-        "2026-05-14, rednote_clicks 2026-05-14, rednote_note_metrics 2026-05-14, redstar_funnel "
-        "2026-05-14, tmall_orders 2026-05-14); set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat "
-        "run --allow-smaller-publication) to publish it anyway"
+    summary = result.stderr[result.stderr.index("redcat run FAILED") :].splitlines()
+    assert summary[1:] == [
+        "  - published__analytics_snapshot: publication refused: the new snapshot comes from "
+        f"another warehouse ({odd_workspace.warehouse}) than the published file's "
+        f"({examples_run.warehouse}) and would drop 6 of 12 deliveries the published file holds "
+        f"({LOST_DAY}); set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat run "
+        "--allow-smaller-publication) to publish it anyway"
     ]
     assert file_sha256(odd_workspace.published) == published
 
     # Two runs (this one and the shared examples run) leave no dbt artifacts behind.
-    run_id = re.search(r"redcat run FAILED \(run ([0-9a-f-]+)\)", result.stderr).group(1)
+    run_id = re.search(r"redcat run FAILED \(run ([0-9a-f-]+)\)", summary[0]).group(1)
     with examples_run.instance() as instance:
         run_ids = [run.run_id for run in instance.get_runs()] + [run_id]
     assert [path for r in run_ids for path in DBT_INVOCATIONS.glob(f"*-{r[:7]}-*")] == []
+
+    # Of the same warehouse, a snapshot with fewer deliveries is refused all the same.
+    with connect(odd_workspace.warehouse) as warehouse:
+        warehouse.execute(
+            "UPDATE audit.warehouse_identity SET warehouse_id = ?", [_warehouse_id(examples_run)]
+        )
+    with pytest.raises(PublicationRefused) as refused:
+        publish(Settings.from_env())
+    assert str(refused.value) == (
+        "publication refused: the new snapshot would drop 6 of 12 deliveries the published "
+        f"file holds ({LOST_DAY}); set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat run "
+        "--allow-smaller-publication) to publish it anyway"
+    )
+    assert file_sha256(odd_workspace.published) == published
+    assert list(odd_workspace.published.parent.glob(".*.building*")) == []
+
+    monkeypatch.setenv("REDCAT_ALLOW_SMALLER_PUBLICATION", "yes")
+    assert publish(Settings.from_env()).file_count == 6
+    assert _published_deliveries(odd_workspace.published) == 6
 
 
 def test_the_published_file_carries_the_benchmark_seeds_and_its_warehouse(examples_run):
@@ -191,3 +213,10 @@ def test_the_published_file_carries_the_benchmark_seeds_and_its_warehouse(exampl
     assert origin == examples_run.query(
         "SELECT warehouse_id, ? FROM audit.warehouse_identity", [str(examples_run.warehouse)]
     )
+
+
+def test_production_refuses_the_documented_development_key(workspace, monkeypatch):
+    monkeypatch.setenv("REDCAT_ENV", "Production")
+    monkeypatch.setenv("REDCAT_BUYER_KEY_SECRET", DEVELOPMENT_BUYER_KEY_SECRET)
+    with pytest.raises(ConfigurationError, match="REDCAT_BUYER_KEY_SECRET is the documented"):
+        Settings.from_env()

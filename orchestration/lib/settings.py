@@ -125,7 +125,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         _reject_unknown_variables()
-        environment = (os.environ.get("REDCAT_ENV") or "development").lower()
+        environment = (os.environ.get("REDCAT_ENV") or "development").strip().lower()
         if environment not in ENVIRONMENTS:
             raise ConfigurationError(
                 f"REDCAT_ENV={os.environ['REDCAT_ENV']!r} is not one of {', '.join(ENVIRONMENTS)}"
@@ -138,6 +138,11 @@ class Settings:
                     "accounts with the development key. Set it to the brand's secret salt."
                 )
             secret = DEVELOPMENT_BUYER_KEY_SECRET
+        elif environment == "production" and secret == DEVELOPMENT_BUYER_KEY_SECRET:
+            raise ConfigurationError(
+                "REDCAT_BUYER_KEY_SECRET is the documented development key: production refuses "
+                "it. Set it to the brand's secret salt."
+            )
         return cls(
             inbox=_path("REDCAT_INBOX", "data/inbox"),
             warehouse=_path("REDCAT_WAREHOUSE", "data/warehouse/redcat.duckdb"),
@@ -156,6 +161,11 @@ class Settings:
             raise ConfigurationError(
                 f"REDCAT_INBOX={str(self.inbox)!r} {problem}: point it at the inbox folder "
                 "that holds <source>/<source>_YYYYMMDD.<ext>"
+            )
+        if self.published == self.warehouse:
+            raise ConfigurationError(
+                f"REDCAT_PUBLISHED={str(self.published)!r} is REDCAT_WAREHOUSE: the analysts' "
+                "copy must be another file"
             )
         for variable, path in (
             ("REDCAT_WAREHOUSE", self.warehouse),
