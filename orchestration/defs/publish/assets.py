@@ -3,9 +3,9 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import redcat_dbt_models
-from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish
+from orchestration.lib.report import key_figures, write_report
 from orchestration.lib.settings import Settings
 
 
@@ -23,9 +23,12 @@ from orchestration.lib.settings import Settings
     pool=WAREHOUSE_POOL,
 )
 def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    with one_line_failures():
-        snapshot = publish(Settings.from_env(), dagster_run_id=context.run.run_id)
+    snapshot = publish(Settings.from_env(), dagster_run_id=context.run.run_id)
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
+    # The latest report always sits beside the file it was drawn from.
+    report = write_report(snapshot.path)
+    context.log.info(f"campaign report: {report}")
+    figures = key_figures(snapshot.path)
     return dg.MaterializeResult(
         metadata={
             "snapshot_id": snapshot.snapshot_id,
@@ -34,5 +37,17 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             "files": snapshot.file_count,
             "code_version": snapshot.code_version,
             "storage_version": PUBLISHED_STORAGE_VERSION,
+            "report": dg.MetadataValue.path(str(report)),
+            # Numeric values, so the asset page plots them run after run.
+            "attributed_share": dg.MetadataValue.float(figures.attributed_share),
+            "paid_orders": dg.MetadataValue.int(figures.paid_orders),
+            "campaigns": dg.MetadataValue.int(figures.campaigns),
+            "campaigns_t7_complete": dg.MetadataValue.int(figures.campaigns_t7_complete),
+            "campaigns_t30_complete": dg.MetadataValue.int(figures.campaigns_t30_complete),
+            "orders_t7": dg.MetadataValue.int(figures.orders_t7),
+            "orders_t30": dg.MetadataValue.int(figures.orders_t30),
+            "gmv_t7": dg.MetadataValue.float(float(figures.gmv_t7)),
+            "gmv_t30": dg.MetadataValue.float(float(figures.gmv_t30)),
+            "top_campaigns": dg.MetadataValue.md(figures.top_campaigns_markdown),
         }
     )

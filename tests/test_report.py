@@ -1,0 +1,326 @@
+"""The campaign report: a real pipeline run over generated dumps long enough for mature T+30
+windows, `redcat report`, and the page opened in headless Chromium. Every figure the browser
+shows is checked against the published marts."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from datetime import date
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from PIL import Image
+
+from tests.conftest import REPOSITORY_ROOT, Workspace
+
+# 40 dump dates: click days up to 2026-04-10 have complete T+30 windows, later ones do not.
+REPORT_START, REPORT_END = date(2026, 4, 1), date(2026, 5, 10)
+REPORT_SCALE = 0.3
+WINDOW = (1280, 4200)
+NOT_FINAL = "not final"
+
+
+@pytest.fixture(scope="session")
+def report_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """40 days of generated dumps loaded, built and published by one real run. Shared
+    read-only."""
+    from orchestration.generator import generate
+    from orchestration.lib.run import run_pipeline
+
+    space = Workspace(tmp_path_factory.mktemp("report"))
+    generate(space.inbox, REPORT_START, REPORT_END, scale=REPORT_SCALE, seed=7)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in space.environment().items():
+            patch.setenv(name, value)
+        patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
+        patch.delenv("REDCAT_ENV", raising=False)
+        with space.instance() as instance:
+            outcome = run_pipeline(REPORT_START, REPORT_END, instance)
+    assert outcome.success, outcome.failures
+    return space
+
+
+def redcat(space: Workspace, *args: str, published: Path | None = None):
+    environment = dict(os.environ, **space.environment())
+    if published:
+        environment["REDCAT_PUBLISHED"] = str(published)
+    return subprocess.run(
+        [str(REPOSITORY_ROOT / ".venv/bin/redcat"), *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        pytest.fail("headless Chromium is missing: `apt-get install -y chromium` (scripts/test.sh)")
+    return subprocess.run(
+        [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+
+class Cells(HTMLParser):
+    """Text and classes of every `<td data-key=...>` of a page, by key."""
+
+    def __init__(self):
+        super().__init__()
+        self.text: dict[str, str] = {}
+        self.classes: dict[str, set[str]] = {}
+        self.rows: dict[str, int] = {}
+        self._key: str | None = None
+        self._table: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "table":
+            self._table = attributes.get("id")
+        elif tag == "tr" and self._table:
+            self.rows[self._table] = self.rows.get(self._table, 0) + 1
+        elif tag == "td" and "data-key" in attributes:
+            self._key = attributes["data-key"]
+            self.text[self._key] = ""
+            self.classes[self._key] = set((attributes.get("class") or "").split())
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._key = None
+
+    def handle_data(self, data):
+        if self._key:
+            self.text[self._key] += data
+
+    def figure(self, key: str) -> str:
+        """The figure of a cell without its "not final" tag."""
+        return self.text[key].replace(NOT_FINAL, "").strip()
+
+    def is_final(self, key: str) -> bool:
+        unfinished = NOT_FINAL in self.text[key]
+        assert unfinished == ("not-final" in self.classes[key]), key
+        return not unfinished
+
+
+@pytest.fixture(scope="module")
+def rendered(report_run: Workspace, tmp_path_factory: pytest.TempPathFactory):
+    """`redcat report --out` opened in headless Chromium: the page, its DOM and a screenshot."""
+    folder = tmp_path_factory.mktemp("rendered")
+    page = folder / "report.html"
+    result = redcat(report_run, "report", "--out", str(page))
+    assert result.returncode == 0, result.stderr
+    screenshot = folder / "report.png"
+    chromium(
+        f"--screenshot={screenshot}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        page.as_uri(),
+        profile=folder / "profile",
+    )
+    dom = chromium("--dump-dom", page.as_uri(), profile=folder / "profile").stdout
+    cells = Cells()
+    cells.feed(dom)
+    return page, dom, screenshot, cells
+
+
+def published(space: Workspace, sql: str, parameters: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(space.published), read_only=True) as connection:
+        return connection.execute(sql, parameters or []).fetchall()
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def test_campaign_figures_shown_equal_the_marts(report_run, rendered):
+    *_, cells = rendered
+    campaigns = published(
+        report_run,
+        """SELECT campaign_id, total_cost, gmv_t7, roi_t7, gmv_t15, roi_t15, gmv_t30, roi_t30,
+                  benchmark_roi
+           FROM marts.mart_campaign_roi""",
+    )
+    assert len(campaigns) >= 4
+    assert cells.rows["campaign-roi"] == len(campaigns) + 1  # with the header row
+    assert cells.figure("total:campaigns") == str(len(campaigns))
+    for (
+        campaign_id,
+        cost,
+        gmv_t7,
+        roi_t7,
+        gmv_t15,
+        roi_t15,
+        gmv_t30,
+        roi_t30,
+        benchmark,
+    ) in campaigns:
+        shown = {
+            field: cells.figure(f"{campaign_id}:{field}")
+            for field in ("total_cost", "gmv_t7", "roi_t7", "gmv_t15", "roi_t15", "gmv_t30")
+            + ("roi_t30", "benchmark_roi")
+        }
+        assert shown == {
+            "total_cost": money(cost),
+            "gmv_t7": money(gmv_t7),
+            "roi_t7": ratio(roi_t7),
+            "gmv_t15": money(gmv_t15),
+            "roi_t15": ratio(roi_t15),
+            "gmv_t30": money(gmv_t30),
+            "roi_t30": ratio(roi_t30),
+            "benchmark_roi": ratio(benchmark),
+        }
+    (gmv_t30_total,) = published(report_run, "SELECT sum(gmv_t30) FROM marts.mart_campaign_roi")
+    assert cells.figure("total:gmv_t30") == money(gmv_t30_total[0])
+
+
+def test_kol_leaderboard_equals_the_marts(report_run, rendered):
+    *_, cells = rendered
+    leaders = published(
+        report_run,
+        """SELECT kol_id, campaign_id, kol_fees, gmv_t30, gmv_t30 / nullif(kol_fees, 0)
+           FROM marts.mart_kol_performance
+           ORDER BY 5 DESC NULLS LAST, kol_id, campaign_id LIMIT 15""",
+    )
+    assert leaders
+    assert cells.rows["kol-leaderboard"] == len(leaders) + 1
+    for rank, (kol_id, campaign_id, fees, gmv_t30, per_fee) in enumerate(leaders, start=1):
+        key = f"{kol_id}:{campaign_id}"
+        assert cells.figure(f"{key}:rank") == str(rank)
+        assert cells.figure(f"{key}:kol_fees") == money(fees)
+        assert cells.figure(f"{key}:gmv_t30") == money(gmv_t30)
+        assert cells.figure(f"{key}:gmv_per_fee") == ratio(per_fee)
+
+
+def test_lag_curves_use_mature_cohorts_only(report_run, rendered):
+    """The README's lag-curve query, over GMV, gives the shares the page shows."""
+    *_, cells = rendered
+    mature = published(
+        report_run,
+        """WITH mature_cohorts AS (
+               SELECT campaign_id, platform, click_date FROM marts.mart_conversion_lag
+               WHERE lag_days = 30 AND is_complete)
+           SELECT campaign_id, platform, count(DISTINCT click_date),
+                  sum(gross_gmv) FILTER (WHERE lag_days <= 7) / nullif(sum(gross_gmv), 0)
+           FROM marts.mart_conversion_lag
+           JOIN mature_cohorts USING (campaign_id, platform, click_date)
+           GROUP BY ALL""",
+    )
+    assert any(cohorts > 0 and share is not None for _, _, cohorts, share in mature)
+    for campaign_id, platform, cohorts, share_by_t7 in mature:
+        key = f"{campaign_id}:{platform}"
+        assert cells.figure(f"{key}:mature_cohorts") == str(cohorts)
+        expected = "–" if share_by_t7 is None else f"{share_by_t7:.1%}"
+        assert cells.figure(f"{key}:gmv_share_t7") == expected
+    assert cells.figure("cmp_0001:tmall:benchmark_share_after") == "40% after T+7"
+
+
+def test_attribution_monitor_equals_the_marts(report_run, rendered):
+    *_, cells = rendered
+    totals = published(
+        report_run,
+        """SELECT platform, sum(paid_orders), sum(attributed_orders), sum(organic_orders)
+           FROM marts.mart_attribution_daily GROUP BY platform""",
+    )
+    assert {platform for platform, *_ in totals} == {"tmall", "jd"}
+    for platform, paid, attributed, organic in totals:
+        assert cells.figure(f"{platform}:paid_orders") == str(paid)
+        assert cells.figure(f"{platform}:attributed_orders") == str(attributed)
+        assert cells.figure(f"{platform}:organic_orders") == str(organic)
+
+
+def test_unfinished_windows_are_labelled_not_final(report_run, rendered):
+    page, dom, _, cells = rendered
+    flags = published(
+        report_run,
+        "SELECT campaign_id, t7_complete, t30_complete FROM marts.mart_campaign_roi",
+    )
+    assert any(not t30 for _, _, t30 in flags) and any(t7 for _, t7, _ in flags)
+    for campaign_id, t7_complete, t30_complete in flags:
+        assert cells.is_final(f"{campaign_id}:gmv_t7") == bool(t7_complete)
+        assert cells.is_final(f"{campaign_id}:roi_t30") == bool(t30_complete)
+    # The charts say it too: the SVG keeps its text as text.
+    assert NOT_FINAL in dom[dom.index("<svg") :]
+
+
+def test_page_is_self_contained(rendered):
+    page, *_ = rendered
+    html = page.read_text(encoding="utf-8")
+    assert not re.search(r"https?://", html)
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+    assert not re.search(r"url\((?!#)", html)
+    assert html.count("<svg") == 4
+
+
+def test_screenshot_shows_the_report(rendered):
+    *_, screenshot, _ = rendered
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(screenshot) as image:
+        assert image.size == WINDOW
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    # A blank or error page has a handful of colours; charts and tables have hundreds.
+    assert len(colours) > 200
+    white = sum(count for count, colour in colours if colour == (255, 255, 255))
+    assert white < 0.95 * WINDOW[0] * WINDOW[1]
+
+
+def test_publication_writes_the_report_and_key_figures(report_run, rendered, tmp_path):
+    """The publish asset leaves the same report beside the published file and puts the key
+    figures on its materialization."""
+    page, *_ = rendered
+    beside = report_run.published.parent / "campaign_report.html"
+    assert beside.read_bytes() == page.read_bytes()
+    with report_run.instance() as instance:
+        event = instance.get_latest_materialization_event(
+            dg.AssetKey(["published", "analytics_snapshot"])
+        )
+    metadata = event.asset_materialization.metadata
+    ((share, gmv_t30, orders_t7),) = published(
+        report_run,
+        """SELECT (SELECT sum(attributed_orders) / sum(paid_orders)
+                   FROM marts.mart_attribution_daily), sum(gmv_t30), sum(orders_t7)
+           FROM marts.mart_campaign_roi""",
+    )
+    assert metadata["attributed_share"].value == pytest.approx(share)
+    assert metadata["gmv_t30"].value == float(gmv_t30)
+    assert metadata["orders_t7"].value == orders_t7
+    assert metadata["report"].value == str(beside)
+    ((top_campaign,),) = published(
+        report_run,
+        "SELECT campaign_id FROM marts.mart_campaign_roi ORDER BY gmv_t30 DESC LIMIT 1",
+    )
+    assert f"| {top_campaign} |" in metadata["top_campaigns"].value
+
+
+def test_report_without_published_file_fails_in_one_line(report_run, tmp_path):
+    result = redcat(report_run, "report", published=tmp_path / "missing.duckdb")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "missing.duckdb" in result.stderr
