@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -33,15 +34,26 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.lib.run import run_pipeline
-    from orchestration.lib.settings import Settings
+    from orchestration.lib.publication import refuse_new_warehouse_over_published
+    from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, Settings
     from orchestration.lib.warehouse import connect
 
     if args.end < args.start:
         print("--end is before --start", file=sys.stderr)
         return 2
+    if args.allow_smaller_publication:
+        os.environ[ALLOW_SMALLER_PUBLICATION] = "1"  # the run's steps read it too
+    # Every setting and path checked before Dagster loads: a mistake costs seconds, not a run.
     settings = Settings.from_env()
-    print(f"loading dumps {args.start} .. {args.end} from {settings.inbox}")
+    settings.check_paths()
+    refuse_new_warehouse_over_published(settings)
+    print(f"warehouse: {settings.warehouse}")
+    print(f"inbox:     {settings.inbox}")
+    print(f"published: {settings.published}")
+    print(f"loading dumps {args.start} .. {args.end}")
+
+    from orchestration.lib.run import run_pipeline
+
     outcome = run_pipeline(args.start, args.end)
     if not outcome.success:
         print(f"\nredcat run FAILED (run {outcome.run_id}):", file=sys.stderr)
@@ -83,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     running = commands.add_parser("run", help="load the dumps of those dates and build every mart")
     running.add_argument("--start", required=True, type=_date)
     running.add_argument("--end", required=True, type=_date)
+    running.add_argument(
+        "--allow-smaller-publication",
+        action="store_true",
+        help="publish even a snapshot with fewer deliveries or from another warehouse "
+        "(sets REDCAT_ALLOW_SMALLER_PUBLICATION=1)",
+    )
     running.set_defaults(handler=run)
 
     reporting = commands.add_parser(
@@ -94,7 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     reporting.set_defaults(handler=report)
 
     args = parser.parse_args(argv)
-    return args.handler(args)
+    from orchestration.lib.settings import ConfigurationError
+
+    try:
+        return args.handler(args)
+    except ConfigurationError as error:
+        # An operator's mistake: one line that names the setting, no traceback.
+        print(f"redcat: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

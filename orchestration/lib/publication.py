@@ -10,13 +10,19 @@ import os
 import subprocess
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.settings import BUSINESS_TIME_ZONE, Settings
+from orchestration.lib.settings import (
+    ALLOW_SMALLER_PUBLICATION,
+    BUSINESS_TIME_ZONE,
+    ConfigurationError,
+    Settings,
+)
+from orchestration.lib.warehouse import connect, sql_literal, warehouse_identity
 
 # Analysts' tools may run older DuckDB clients: files in this storage format open in
 # DuckDB 1.0 and later (the pipeline itself runs 1.4).
@@ -32,7 +38,9 @@ CREATE TABLE IF NOT EXISTS published.audit.published_snapshot (
     code_version VARCHAR NOT NULL,
     dagster_run_id VARCHAR,
     file_count BIGINT NOT NULL,
-    files VARCHAR NOT NULL              -- JSON list of {source, dump_date, file_name, sha256}
+    files VARCHAR NOT NULL,             -- JSON list of {source, dump_date, file_name, sha256}
+    warehouse_id VARCHAR,               -- audit.warehouse_identity of the warehouse that built it
+    warehouse_path VARCHAR
 );
 CREATE TABLE IF NOT EXISTS published.audit.published_snapshot_file (
     snapshot_id VARCHAR NOT NULL,
@@ -51,6 +59,15 @@ WHERE status = 'loaded'
 QUALIFY row_number() OVER (PARTITION BY source, dump_date ORDER BY loaded_at DESC) = 1
 ORDER BY source, dump_date
 """
+
+
+# How the guard names what a refused publication would lose: at most this many day ranges.
+LOST_RANGES_SHOWN = 8
+
+
+class PublicationRefused(RuntimeError):
+    """The new snapshot would lose deliveries the published file holds, or comes from another
+    warehouse; the message says what would be lost and how to publish anyway."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,11 @@ def code_version() -> str:
 
 
 def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedSnapshot:
+    """Replace the published file with the working warehouse's marts, unless the new snapshot
+    would lose deliveries or not descend from the published one (README: When a run fails)."""
     target = settings.published
+    if not settings.warehouse.is_file():
+        raise RuntimeError(f"no working warehouse at {settings.warehouse}: nothing to publish")
     target.parent.mkdir(parents=True, exist_ok=True)
     # A publication killed before its replace leaves its file, and its WAL, behind.
     for leftover in target.parent.glob(f".{target.name}.*.building*"):
@@ -88,17 +109,35 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
     snapshot_id = f"{datetime.now().strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     version_text = code_version()
 
+    with connect(settings.warehouse) as warehouse:
+        identity = warehouse_identity(warehouse)
+
     connection = duckdb.connect()
     try:
-        connection.execute(f"SET TimeZone = '{BUSINESS_TIME_ZONE}'")
-        connection.execute(f"ATTACH '{settings.warehouse}' AS warehouse (READ_ONLY)")
+        connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")
         connection.execute(
-            f"ATTACH '{building}' AS published (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')"
+            f"ATTACH {sql_literal(str(settings.warehouse))} AS warehouse (READ_ONLY)"
+        )
+        files = connection.execute(CURRENT_FILES_SQL).fetchall()
+        last = _attach_previous(connection, target)
+        if last and not settings.allow_smaller_publication:
+            _refuse_unless_it_descends(connection, last, identity, settings.warehouse, files)
+        connection.execute(
+            f"ATTACH {sql_literal(str(building))} AS published "
+            f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
         )
         tables = _copy_marts_and_audit(connection)
         copy_comments(connection, tables)
-        files = connection.execute(CURRENT_FILES_SQL).fetchall()
-        _record_snapshot(connection, target, snapshot_id, version_text, dagster_run_id, files)
+        _record_snapshot(
+            connection,
+            copy_history=last is not None,
+            snapshot_id=snapshot_id,
+            version_text=version_text,
+            dagster_run_id=dagster_run_id,
+            files=files,
+            warehouse_id=identity,
+            warehouse_path=settings.warehouse,
+        )
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
@@ -109,19 +148,22 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
 
 
 def _copy_marts_and_audit(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    marts = [
-        name
-        for (name,) in connection.execute(
-            """SELECT table_name FROM information_schema.tables
-               WHERE table_catalog = 'warehouse' AND table_schema = 'marts' ORDER BY 1"""
+    # The marts, and the benchmark seeds they are read against (contract: reference data).
+    built = [
+        f"{schema}.{name}"
+        for schema, name in connection.execute(
+            """SELECT table_schema, table_name FROM information_schema.tables
+               WHERE table_catalog = 'warehouse' AND table_schema IN ('marts', 'reference')
+               ORDER BY 1, 2"""
         ).fetchall()
     ]
-    if not marts:
+    if not any(table.startswith("marts.") for table in built):
         raise RuntimeError("the working warehouse has no marts to publish; run dbt first")
-    connection.execute("CREATE SCHEMA published.marts; CREATE SCHEMA published.audit;")
-    copied = [f"marts.{name}" for name in marts] + [
-        f"audit.{name}" for name in PUBLISHED_AUDIT_TABLES
-    ]
+    connection.execute(
+        "CREATE SCHEMA published.marts; CREATE SCHEMA published.reference; "
+        "CREATE SCHEMA published.audit;"
+    )
+    copied = built + [f"audit.{name}" for name in PUBLISHED_AUDIT_TABLES]
     for table in copied:
         connection.execute(f"CREATE TABLE published.{table} AS SELECT * FROM warehouse.{table}")
     return copied
@@ -129,33 +171,38 @@ def _copy_marts_and_audit(connection: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _record_snapshot(
     connection: duckdb.DuckDBPyConnection,
-    target: Path,
+    *,
+    copy_history: bool,
     snapshot_id: str,
     version_text: str,
     dagster_run_id: str | None,
     files: list[tuple],
+    warehouse_id: str,
+    warehouse_path: Path,
 ) -> None:
     """Append this publication to the history carried by the previous published file."""
     connection.execute(SNAPSHOT_DDL)
-    if target.exists():
-        connection.execute(f"ATTACH '{target}' AS previous (READ_ONLY)")
-        has_history = connection.execute(
-            """SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'previous'
-               AND table_schema = 'audit' AND table_name = 'published_snapshot'"""
-        ).fetchone()[0]
-        if has_history:
-            for table in ("published_snapshot", "published_snapshot_file"):
-                connection.execute(
-                    f"INSERT INTO published.audit.{table} SELECT * FROM previous.audit.{table}"
-                )
-        connection.execute("DETACH previous")
+    if copy_history:
+        for table in ("published_snapshot", "published_snapshot_file"):
+            # By name: files published before the warehouse columns existed lack them.
+            connection.execute(
+                f"INSERT INTO published.audit.{table} BY NAME SELECT * FROM previous.audit.{table}"
+            )
     file_list = [
         {"source": s, "dump_date": d.isoformat(), "file_name": f, "sha256": h}
         for s, d, f, h in files
     ]
     connection.execute(
-        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?)",
-        [snapshot_id, version_text, dagster_run_id, len(files), json.dumps(file_list)],
+        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?, ?, ?)",
+        [
+            snapshot_id,
+            version_text,
+            dagster_run_id,
+            len(files),
+            json.dumps(file_list),
+            warehouse_id,
+            str(warehouse_path),
+        ],
     )
     connection.executemany(
         "INSERT INTO published.audit.published_snapshot_file VALUES (?, ?, ?, ?, ?)",
@@ -163,11 +210,117 @@ def _record_snapshot(
     )
 
 
+def _attach_previous(connection: duckdb.DuckDBPyConnection, target: Path) -> tuple | None:
+    """Attach the published file, if any, as `previous`; its last publication, if it has one."""
+    if not target.exists():
+        return None
+    connection.execute(f"ATTACH {sql_literal(str(target))} AS previous (READ_ONLY)")
+    return _last_publication(connection)
+
+
+def _last_publication(connection: duckdb.DuckDBPyConnection) -> tuple | None:
+    """(snapshot_id, warehouse_id, warehouse_path) of the attached `previous` file's latest
+    publication, or None when it has no snapshot history."""
+    columns = {
+        name
+        for (name,) in connection.execute(
+            """SELECT column_name FROM information_schema.columns WHERE table_catalog = 'previous'
+               AND table_schema = 'audit' AND table_name = 'published_snapshot'"""
+        ).fetchall()
+    }
+    if not columns:
+        return None
+    # Files published before warehouse identities were recorded: their origin is unknown.
+    origin = "warehouse_id, warehouse_path" if "warehouse_id" in columns else "NULL, NULL"
+    return connection.execute(
+        f"SELECT snapshot_id, {origin} FROM previous.audit.published_snapshot "
+        "ORDER BY published_at DESC LIMIT 1"
+    ).fetchone()
+
+
+def _refuse_unless_it_descends(
+    connection: duckdb.DuckDBPyConnection,
+    last: tuple,
+    warehouse_id: str,
+    warehouse_path: Path,
+    files: list[tuple],
+) -> None:
+    """A snapshot replaces the published one only when it comes from the same warehouse and
+    holds every (source, dump date) delivery the published one holds."""
+    last_snapshot_id, last_warehouse_id, last_warehouse_path = last
+    published = connection.execute(
+        """SELECT source, dump_date FROM previous.audit.published_snapshot_file
+           WHERE snapshot_id = ?""",
+        [last_snapshot_id],
+    ).fetchall()
+    lost = set(published) - {(source, dump_date) for source, dump_date, *_ in files}
+    problems = []
+    if last_warehouse_id is not None and last_warehouse_id != warehouse_id:
+        problems.append(
+            f"comes from another warehouse ({warehouse_path}) than the published file's "
+            f"({last_warehouse_path})"
+        )
+    if lost:
+        problems.append(
+            f"would drop {len(lost)} of {len(published)} deliveries the published file holds "
+            f"({describe_deliveries(lost)})"
+        )
+    if problems:
+        raise PublicationRefused(
+            f"publication refused: the new snapshot {' and '.join(problems)}; set "
+            f"{ALLOW_SMALLER_PUBLICATION}=1 (or redcat run --allow-smaller-publication) to "
+            "publish it anyway"
+        )
+
+
+def describe_deliveries(deliveries: set[tuple[str, date]]) -> str:
+    """ "jd_orders 2026-05-01..2026-05-30, tmall_orders 2026-05-03": consecutive days as one."""
+    spans: list[list] = []
+    for source, day in sorted(deliveries):
+        if spans and spans[-1][0] == source and spans[-1][2] + timedelta(days=1) == day:
+            spans[-1][2] = day
+        else:
+            spans.append([source, day, day])
+    texts = [
+        f"{s} {first}" if first == last else f"{s} {first}..{last}" for s, first, last in spans
+    ]
+    shown = texts[:LOST_RANGES_SHOWN]
+    return ", ".join(shown + ["..."] * (len(texts) > len(shown)))
+
+
+def refuse_new_warehouse_over_published(settings: Settings) -> None:
+    """Before any work: a REDCAT_WAREHOUSE that does not exist beside a published file with a
+    history is most likely a typo, and a run would build a new warehouse from only the days it
+    loads. Fails with one line unless the operator allows a smaller publication."""
+    if (
+        settings.allow_smaller_publication
+        or settings.warehouse.exists()
+        or not settings.published.is_file()
+    ):
+        return
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"ATTACH {sql_literal(str(settings.published))} AS previous (READ_ONLY)")
+        last = _last_publication(connection)
+    finally:
+        connection.close()
+    if last is None:
+        return
+    built_from = f" built from {last[2]}" if last[2] else ""
+    raise ConfigurationError(
+        f"REDCAT_WAREHOUSE={str(settings.warehouse)!r} does not exist, but REDCAT_PUBLISHED="
+        f"{str(settings.published)!r} holds published snapshots{built_from}: a run would start "
+        "an empty warehouse and publish less. Check REDCAT_WAREHOUSE, or set "
+        f"{ALLOW_SMALLER_PUBLICATION}=1 (redcat run --allow-smaller-publication) to start a "
+        "new warehouse anyway"
+    )
+
+
 def copy_comments(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
     """Give the published copies of `tables` ("schema.table") the warehouse's table and column
     comments (dbt's descriptions, persisted by persist_docs): CREATE TABLE AS copies rows only.
 
-    COMMENT ON takes no bound parameters, so names and texts are quoted here.
+    COMMENT ON takes no bound parameters, so names and texts are quoted.
     """
     table_comments = connection.execute(
         """SELECT schema_name, table_name, comment FROM duckdb_tables()
@@ -178,7 +331,7 @@ def copy_comments(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> N
     for schema, table, comment in table_comments:
         connection.execute(
             f"COMMENT ON TABLE published.{_identifier(schema)}.{_identifier(table)} "
-            f"IS {_literal(comment)}"
+            f"IS {sql_literal(comment)}"
         )
     column_comments = connection.execute(
         """SELECT schema_name, table_name, column_name, comment FROM duckdb_columns()
@@ -189,13 +342,9 @@ def copy_comments(connection: duckdb.DuckDBPyConnection, tables: list[str]) -> N
     for schema, table, column, comment in column_comments:
         connection.execute(
             f"COMMENT ON COLUMN published.{_identifier(schema)}.{_identifier(table)}."
-            f"{_identifier(column)} IS {_literal(comment)}"
+            f"{_identifier(column)} IS {sql_literal(comment)}"
         )
 
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

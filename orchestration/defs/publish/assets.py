@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import redcat_dbt_models
+from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish
 from orchestration.lib.report import key_figures, write_report
@@ -23,7 +24,8 @@ from orchestration.lib.settings import Settings
     pool=WAREHOUSE_POOL,
 )
 def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    snapshot = publish(Settings.from_env(), dagster_run_id=context.run.run_id)
+    with one_line_failures():
+        snapshot = publish(Settings.from_env(), dagster_run_id=context.run.run_id)
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
     # The latest report always sits beside the file it was drawn from.
     report = write_report(snapshot.path)
