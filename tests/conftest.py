@@ -25,6 +25,7 @@ class Workspace:
         self.inbox = root / "inbox"
         self.warehouse = root / "warehouse" / "redcat.duckdb"
         self.published = root / "warehouse" / "analytics.duckdb"
+        self.lake = root / "lake"
         self.dagster_home = root / "dagster_home"
         self.inbox.mkdir(parents=True, exist_ok=True)
         self.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -34,6 +35,7 @@ class Workspace:
             "REDCAT_INBOX": str(self.inbox),
             "REDCAT_WAREHOUSE": str(self.warehouse),
             "REDCAT_PUBLISHED": str(self.published),
+            "REDCAT_LAKE": str(self.lake),
         }
 
     def copy_examples(self) -> None:
@@ -49,6 +51,7 @@ class Workspace:
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(other.warehouse, self.warehouse)
         shutil.copy2(other.published, self.published)
+        shutil.copytree(other.lake, self.lake)
 
     def service_environment(self) -> dict[str, str]:
         """The environment of a process run as the service runs it: a persistent instance in

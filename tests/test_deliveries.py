@@ -4,6 +4,7 @@ loading. Every file's ledger row balances with what the tables hold."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, timedelta
 
 import pytest
@@ -12,11 +13,13 @@ from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib.loading import load_dump
 from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
+from orchestration.lib.warehouse import connect
 from tests.test_quality_bad_input import DAY, dump, rows
 
 NEXT_DAY = DAY + timedelta(days=1)
 CLICKS = SOURCES_BY_NAME["rednote_clicks"]
 OTHER_NOTE = "6650a1f0c2000000001e0999"
+IDENTICAL = "(identical copy; counted once)"
 
 
 def _deliver(workspace, day: date, table: list, source: str = "rednote_clicks") -> None:
@@ -155,3 +158,32 @@ def test_the_latest_delivery_decides_even_when_it_restores_earlier_bytes(workspa
     ) == [("loaded",)]
     # Loaded and current: the same bytes once more are a no-op.
     assert load_dump(spec, DAY, Settings.from_env()).status == "unchanged"
+
+
+def test_a_warehouse_made_before_the_lake_keeps_everything_it_loaded(workspace):
+    """Its raw and audit tables move into the lake before the next load: no row is lost, and
+    its quarantine rows get a kind from their reason."""
+    _deliver(workspace, DAY, _clicks_of(DAY, 2) + _clicks_of(DAY, 1))
+    with connect(workspace.warehouse) as connection:
+        for view in ("raw.rednote_clicks", "audit.file_ledger", "audit.quarantine"):
+            connection.execute(f"CREATE TABLE {view}_old AS SELECT * FROM {view}")
+        connection.execute("ALTER TABLE audit.quarantine_old DROP COLUMN kind")
+        for view in ("raw.rednote_clicks", "audit.file_ledger", "audit.quarantine"):
+            connection.execute(f"DROP VIEW {view}")
+            connection.execute(f"ALTER TABLE {view}_old RENAME TO {view.split('.')[1]}")
+    shutil.rmtree(workspace.lake)
+
+    _deliver(workspace, NEXT_DAY, _clicks_of(NEXT_DAY, 1, line_1={"cid": "ee" * 16}))
+
+    assert _ledger(workspace) == [(DAY, 3, 2, 1), (NEXT_DAY, 1, 1, 0)]
+    assert len(_staged(workspace)) == 3
+    assert _conflicts(workspace) == [
+        (
+            DAY,
+            3,
+            "cid",
+            "repeats the key of line 1 (identical copy; counted once)",
+            "identical_copy",
+        )
+    ]
+    _balances(workspace)

@@ -23,10 +23,11 @@ from orchestration.defs.ingestion.sources import SOURCES, SOURCES_BY_NAME
 from orchestration.defs.quality import gates
 from orchestration.defs.quality.gates import ledger_gate, quality_gate
 from orchestration.defs.quality.thresholds import Thresholds
+from orchestration.lib import lake
 from orchestration.lib.loading import load_dump
 from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import connect
+from orchestration.lib.warehouse import scratch
 
 DAY = date(2026, 5, 13)
 REDELIVER = "redeliver the file under the same name and re-run the day"
@@ -672,6 +673,18 @@ def _load(workspace, source: str, day: date, table: list) -> None:
     load_dump(SOURCES_BY_NAME[source], day, Settings.from_env())
 
 
+def _tamper(workspace, source: str, day: date, column: str, value_sql: str) -> None:
+    """Change line 2's staged value in the lake, as a hand edit or a loader bug would."""
+    data = lake.partition(workspace.lake, f"raw.{source}", day) / lake.DATA_FILE
+    with scratch(Settings.from_env().duckdb_limits) as connection:
+        connection.execute(
+            f"""CREATE TABLE tampered AS SELECT * REPLACE (
+                    CASE WHEN source_line = 2 THEN {value_sql} ELSE {column} END AS {column})
+                FROM read_parquet('{data}')"""
+        )
+        lake.write_file(connection, "tampered", data)
+
+
 def _findings(outcome) -> list[tuple[str, str, list[str], list[str]]]:
     return [(f.rule, f.failing, f.examples, f.where) for f in outcome.findings]
 
@@ -689,8 +702,7 @@ def test_gate_finds_staged_rows_that_break_the_spec(workspace):
     """The GX suite re-checks what the loader staged: a row changed in raw after loading
     (by hand, or by a loader bug) is found with its file and line."""
     _load(workspace, "tmall_orders", DAY, rows("tmall_orders", 3))
-    with connect(workspace.warehouse) as connection:
-        connection.execute("UPDATE raw.tmall_orders SET refund_amount = 300 WHERE source_line = 2")
+    _tamper(workspace, "tmall_orders", DAY, "refund_amount", "300")
 
     outcome = quality_gate(
         SOURCES_BY_NAME["tmall_orders"], [DAY], Settings.from_env(), Thresholds()
@@ -786,10 +798,7 @@ def test_gate_findings_of_several_batches_add_up(workspace, monkeypatch):
         for number, row in enumerate(table):
             row |= {"cid": f"{day:%Y%m%d}{number:024x}", "click_time": f"{day}T10:00:00+08:00"}
         _load(workspace, "rednote_clicks", day, table)
-    with connect(workspace.warehouse) as connection:
-        connection.execute(
-            "UPDATE raw.rednote_clicks SET placement = 'story' WHERE source_line = 2"
-        )
+        _tamper(workspace, "rednote_clicks", day, "placement", "'story'")
 
     outcome = quality_gate(
         SOURCES_BY_NAME["rednote_clicks"], days, Settings.from_env(), Thresholds()

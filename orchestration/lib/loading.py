@@ -1,6 +1,8 @@
 """One path for every source: read a dump as text, check and cast it, stage the good rows,
-quarantine the rest with reasons, record the ledger, and replace the dump date's partition
-in one transaction.
+quarantine the rest with reasons and record the ledger, as Parquet in the lake
+(orchestration/lib/lake.py). Files are independent: `stage_dumps` parses a range of days in
+worker processes, which never open the warehouse; the one process that runs the asset then
+settles conflicts across files and shows the lake in the warehouse (`finish_loading`).
 
 A file is refused as a whole (ledger status `refused`, nothing staged, the previous version
 of the day kept) when it cannot be what its name says: empty, another format or encoding,
@@ -11,19 +13,21 @@ are in orchestration/lib/row_rules.py.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.lib import audit, row_rules
+from orchestration.lib import audit, lake, row_rules
 from orchestration.lib.personal_data import buyer_key
 from orchestration.lib.readers import REDELIVER, FileRefused
 from orchestration.lib.settings import Settings
-from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
-from orchestration.lib.warehouse import connect
+from orchestration.lib.source_spec import SourceSpec
+from orchestration.lib.warehouse import connect, scratch
 
 
 class MissingDump(Exception):
@@ -35,6 +39,10 @@ class MissingDump(Exception):
             "not arrived; put the file there and re-run this day (a day with no data still "
             "has a file with only its header)."
         )
+        self.arguments = (spec, dump_date, path)
+
+    def __reduce__(self):  # back from a worker process
+        return MissingDump, self.arguments
 
 
 @dataclass
@@ -49,6 +57,8 @@ class LoadResult:
     rows_quarantined: int = 0
     dropped_columns: list[str] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    # Keys the day holds now or held before, where deliveries must agree across files.
+    touched_keys: list[tuple] = field(default_factory=list)
 
 
 def file_sha256(path: Path) -> str:
@@ -65,34 +75,135 @@ def load_dump(
     settings: Settings,
     other_sources: Sequence[SourceSpec] = (),
 ) -> LoadResult:
-    """Stage one dump. `other_sources` let a refusal say which source a misfiled file is."""
+    """Stage one dump and show it in the warehouse: `stage_dumps` and `finish_loading` for
+    one day."""
+    move_warehouse_tables_to_lake(settings, other_sources or [spec])
+    results, failures = stage_dumps(spec, [dump_date], settings, other_sources)
+    finish_loading(spec, results, failures, settings, other_sources)
+    if failures:
+        raise failures[0]
+    return results[0]
+
+
+def stage_dumps(
+    spec: SourceSpec,
+    dump_dates: Sequence[date],
+    settings: Settings,
+    other_sources: Sequence[SourceSpec] = (),
+    progress=lambda result: None,
+) -> tuple[list[LoadResult], list[MissingDump | FileRefused]]:
+    """Stage the dumps of these days into the lake, side by side in up to
+    `settings.ingest_workers` processes; each result as it comes to `progress`."""
+    results, failures = [], []
+    workers = min(settings.ingest_workers, len(dump_dates))
+    arguments = [(spec, day, settings, other_sources) for day in dump_dates]
+    if workers <= 1:
+        outcomes = (_staged_or_failed(*a) for a in arguments)
+        return _collect(outcomes, results, failures, progress)
+    # Spawned, not forked: the parent runs Dagster's threads.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        outcomes = pool.map(_staged_or_failed, *zip(*arguments, strict=True))
+        return _collect(outcomes, results, failures, progress)
+
+
+def _collect(outcomes, results, failures, progress):
+    for outcome in outcomes:
+        if isinstance(outcome, LoadResult):
+            results.append(outcome)
+            progress(outcome)
+        else:
+            failures.append(outcome)
+    return results, failures
+
+
+def _staged_or_failed(spec, dump_date, settings, other_sources) -> LoadResult | Exception:
+    try:
+        return stage_dump(spec, dump_date, settings, other_sources)
+    except (MissingDump, FileRefused) as problem:
+        return problem
+
+
+def stage_dump(
+    spec: SourceSpec,
+    dump_date: date,
+    settings: Settings,
+    other_sources: Sequence[SourceSpec] = (),
+) -> LoadResult:
+    """Stage one dump into the lake. `other_sources` let a refusal say which source a
+    misfiled file is. Never opens the warehouse."""
     path = _dump_path(spec, dump_date, settings.inbox)
     sha256 = file_sha256(path)
-    with connect(settings.warehouse) as connection:
-        audit.ensure_audit_tables(connection)
-        _create_raw_tables(connection, spec)
+    with scratch(settings.duckdb_limits) as connection:
         # The latest delivery decides: the same bytes again are a no-op only if they loaded.
-        if audit.current_delivery(connection, spec.name, dump_date) == (sha256, audit.LOADED):
+        current = audit.current_delivery(connection, settings.lake, spec.name, dump_date)
+        if current and (current["sha256"], current["status"]) == (sha256, audit.LOADED):
             return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
-    try:
-        if path.name != spec.file_name(dump_date):
-            raise FileRefused(
-                path,
-                f"{spec.name} dumps are .{spec.extension} files; deliver the day's export as "
-                f"{spec.file_name(dump_date)}, remove {path.name} and re-run the day",
+        try:
+            if path.name != spec.file_name(dump_date):
+                raise FileRefused(
+                    path,
+                    f"{spec.name} dumps are .{spec.extension} files; deliver the day's export "
+                    f"as {spec.file_name(dump_date)}, remove {path.name} and re-run the day",
+                )
+            if path.stat().st_size == 0:
+                raise FileRefused(
+                    path,
+                    "empty file (0 bytes), probably a cut transfer (a day with no data still "
+                    f"has its header, or an empty gzip for clicks); {REDELIVER}",
+                )
+            incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
+            return _replace_partition(
+                connection, spec, dump_date, path, sha256, incoming, dropped, settings.lake
             )
-        if path.stat().st_size == 0:
-            raise FileRefused(
-                path,
-                "empty file (0 bytes), probably a cut transfer (a day with no data still has "
-                f"its header, or an empty gzip for clicks); {REDELIVER}",
+        except FileRefused as refusal:
+            audit.record_delivery(
+                connection,
+                settings.lake,
+                source=spec.name,
+                dump_date=dump_date,
+                file_name=path.name,
+                sha256=sha256,
+                status=audit.REFUSED,
+                refusal_reason=refusal.reason,
             )
-        incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
-        with connect(settings.warehouse) as connection:
-            return _replace_partition(connection, spec, dump_date, path, sha256, incoming, dropped)
-    except FileRefused as refusal:
-        _record_refusal(settings, spec, dump_date, path, sha256, refusal.reason)
-        raise
+            raise
+
+
+def finish_loading(
+    spec: SourceSpec,
+    results: list[LoadResult],
+    problems: Sequence[Exception],
+    settings: Settings,
+    all_sources: Sequence[SourceSpec] = (),
+) -> None:
+    """After staging: settle the source's conflicts across files (the results' counts follow)
+    and (re)create the warehouse's views of the lake, if the lake changed. The one step that
+    opens the warehouse."""
+    refused = any(isinstance(problem, FileRefused) for problem in problems)
+    if not refused and all(result.status == "unchanged" for result in results):
+        return
+    touched = [key for result in results for key in result.touched_keys]
+    if spec.agreeing_across_files and touched:
+        with scratch(settings.duckdb_limits) as connection:
+            counts = row_rules.settle_conflicts_across_files(
+                connection, spec, settings.lake, touched
+            )
+        for result in results:
+            if result.dump_date in counts:
+                result.rows_staged, result.rows_quarantined = counts[result.dump_date]
+    with connect(settings.warehouse) as connection:
+        lake.register_views(connection, settings.lake, all_sources or [spec])
+
+
+def move_warehouse_tables_to_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
+    """Before staging into the lake: a warehouse made before it keeps its raw and audit rows
+    in tables; move them into the lake first, so that nothing loaded is lost or overwritten."""
+    if not settings.warehouse.exists():
+        return
+    with connect(settings.warehouse) as connection:
+        if lake.migrate_to_lake(connection, settings.lake, sources):
+            lake.register_views(connection, settings.lake, sources)
 
 
 def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:
@@ -110,15 +221,6 @@ def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:
     if look_alikes:
         return look_alikes[0]
     raise MissingDump(spec, dump_date, path)
-
-
-def _create_raw_tables(connection, spec: SourceSpec) -> None:
-    columns = ",\n".join(
-        f"{name} {sql_type}" for name, sql_type in (*RAW_META_COLUMNS, *spec.stored_columns)
-    )
-    tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
-    for table in tables:
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
 
 
 def _read_as_text(
@@ -205,112 +307,78 @@ def _replace_partition(
     sha256: str,
     incoming: pa.Table,
     dropped: list[str],
+    lake_path: Path,
 ) -> LoadResult:
-    stored = [name for name, _ in spec.stored_columns]
-    key = ", ".join(spec.key)
-    day = {"dump_date": dump_date}
+    """Judge the rows, then replace the day's staged rows and quarantine in the lake and
+    record the ledger last (what makes the delivery current)."""
+    stored = ", ".join(name for name, _ in spec.stored_columns)
     connection.register("incoming", incoming)
-    connection.execute("BEGIN TRANSACTION")
-    try:
-        connection.execute(f"CREATE TEMP TABLE judged_rows AS {row_rules.judge_sql(spec)}", day)
-        wrong_date = row_rules.wrong_date_reason(connection, spec, dump_date)
-        if wrong_date:
-            raise FileRefused(path, wrong_date)
-        if spec.agreeing_across_files:
-            # Keys the day held before: their later copies elsewhere may no longer conflict.
-            connection.execute(
-                f"""CREATE TEMP TABLE touched_keys AS
-                    SELECT {key} FROM {spec.table} WHERE dump_date = $dump_date
-                    UNION SELECT {key} FROM {spec.held_table} WHERE dump_date = $dump_date""",
-                day,
-            )
-            connection.execute(f"DELETE FROM {spec.held_table} WHERE dump_date = ?", [dump_date])
-        connection.execute(f"DELETE FROM {spec.table} WHERE dump_date = ?", [dump_date])
-        connection.execute(
-            f"""INSERT INTO {spec.table}
-                (dump_date, source_file, source_sha256, source_line, loaded_at, {", ".join(stored)})
-                SELECT ?, ?, ?, source_line, current_timestamp, {", ".join(stored)}
-                FROM judged_rows WHERE bad_reason IS NULL""",
-            [dump_date, path.name, sha256],
-        )
-        connection.execute(
-            "DELETE FROM audit.quarantine WHERE source = ? AND dump_date = ?",
-            [spec.name, dump_date],
-        )
-        audit.quarantine_rows(
-            connection,
-            spec.name,
-            """SELECT ? AS dump_date, ? AS file_name, ? AS sha256, source_line AS line_number,
-                      bad_column AS column_name, bad_reason AS reason, raw_record,
-                      bad_kind AS kind
-               FROM judged_rows WHERE bad_reason IS NOT NULL""",
-            [dump_date, path.name, sha256],
-        )
-        reasons = connection.execute(
-            """SELECT coalesce(bad_column, 'row') || ': ' ||
-                      regexp_replace(bad_reason, '^.*?: ', ''), count(*)
-               FROM judged_rows WHERE bad_reason IS NOT NULL GROUP BY ALL ORDER BY 2 DESC"""
+    connection.execute(
+        f"CREATE TEMP TABLE judged_rows AS {row_rules.judge_sql(spec)}", {"dump_date": dump_date}
+    )
+    wrong_date = row_rules.wrong_date_reason(connection, spec, dump_date)
+    if wrong_date:
+        raise FileRefused(path, wrong_date)
+    staged_folder = lake.partition(lake_path, spec.table, dump_date)
+    touched_keys = []
+    if spec.agreeing_across_files:
+        held_folder = lake.partition(lake_path, spec.held_table, dump_date)
+        # Keys the day held before too: their copies in other files may no longer conflict.
+        key = ", ".join(spec.key)
+        before = lake.files(staged_folder) + lake.files(held_folder)
+        touched_keys = connection.execute(
+            f"""SELECT DISTINCT {key} FROM judged_rows WHERE bad_reason IS NULL
+                {f"UNION SELECT {key} FROM {lake.read_sql(before, ())}" if before else ""}"""
         ).fetchall()
-        rows_read, rows_staged = connection.execute(
-            "SELECT count(*), count(*) FILTER (WHERE bad_reason IS NULL) FROM judged_rows"
-        ).fetchone()
-        audit.record_delivery(
-            connection,
-            source=spec.name,
-            dump_date=dump_date,
-            file_name=path.name,
-            sha256=sha256,
-            status=audit.LOADED,
-            rows_read=rows_read,
-            rows_staged=rows_staged,
-            rows_quarantined=rows_read - rows_staged,
-            dropped_columns=dropped,
-        )
-        if spec.agreeing_across_files:
-            connection.execute(
-                f"""INSERT INTO touched_keys
-                    SELECT {key} FROM judged_rows WHERE bad_reason IS NULL"""
-            )
-            row_rules.settle_conflicts_across_files(
-                connection, spec, "SELECT DISTINCT * FROM touched_keys"
-            )
-            connection.execute("DROP TABLE touched_keys")
-            (rows_staged,) = connection.execute(
-                """SELECT rows_staged FROM audit.current_delivery
-                   WHERE source = ? AND dump_date = ?""",
-                [spec.name, dump_date],
-            ).fetchone()
-        connection.execute("DROP TABLE judged_rows")
-        connection.execute("COMMIT")
-    except Exception:
-        connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.unregister("incoming")
+        lake.remove_partition(held_folder)
+    rows_staged = lake.write_partition(
+        connection,
+        f"""SELECT ? AS source_file, ? AS source_sha256, source_line,
+                   current_timestamp AS loaded_at, {stored}
+            FROM judged_rows WHERE bad_reason IS NULL ORDER BY source_line""",
+        staged_folder,
+        [path.name, sha256],
+    )
+    rows_quarantined = lake.write_partition(
+        connection,
+        f"""SELECT {audit.quarantine_sql_columns()} FROM (
+                SELECT ? AS file_name, ? AS sha256, source_line AS line_number,
+                       bad_column AS column_name, bad_reason AS reason, raw_record,
+                       current_timestamp AS quarantined_at, bad_kind AS kind
+                FROM judged_rows WHERE bad_reason IS NOT NULL ORDER BY source_line)""",
+        lake.audit_partition(lake_path, "quarantine", spec.name, dump_date),
+        [path.name, sha256],
+    )
+    reasons = connection.execute(
+        """SELECT coalesce(bad_column, 'row') || ': ' ||
+                  regexp_replace(bad_reason, '^.*?: ', ''), count(*)
+           FROM judged_rows WHERE bad_reason IS NOT NULL GROUP BY ALL ORDER BY 2 DESC"""
+    ).fetchall()
+    audit.record_delivery(
+        connection,
+        lake_path,
+        source=spec.name,
+        dump_date=dump_date,
+        file_name=path.name,
+        sha256=sha256,
+        status=audit.LOADED,
+        rows_read=rows_staged + rows_quarantined,
+        rows_staged=rows_staged,
+        rows_quarantined=rows_quarantined,
+        dropped_columns=dropped,
+    )
+    connection.execute("DROP TABLE judged_rows")
+    connection.unregister("incoming")
     return LoadResult(
         spec.name,
         dump_date,
         path.name,
         sha256,
         "loaded",
-        rows_read,
+        rows_staged + rows_quarantined,
         rows_staged,
-        rows_read - rows_staged,
+        rows_quarantined,
         dropped,
         dict(reasons),
+        touched_keys,
     )
-
-
-def _record_refusal(
-    settings: Settings, spec: SourceSpec, dump_date: date, path: Path, sha256: str, reason: str
-) -> None:
-    with connect(settings.warehouse) as connection:
-        audit.record_delivery(
-            connection,
-            source=spec.name,
-            dump_date=dump_date,
-            file_name=path.name,
-            sha256=sha256,
-            status=audit.REFUSED,
-            refusal_reason=reason,
-        )

@@ -31,6 +31,9 @@ class FileRefused(Exception):
         self.file = file
         self.reason = reason
 
+    def __reduce__(self):  # back from a worker process
+        return FileRefused, (self.file, self.reason)
+
 
 @dataclass(frozen=True)
 class TextRow:

@@ -21,13 +21,15 @@ A file as a whole is for another date when most of its dated rows break rule 4: 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from orchestration.lib import audit
-from orchestration.lib.columns import _quote
+from orchestration.lib import audit, lake
 from orchestration.lib.settings import BUSINESS_TIME_ZONE
 from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
+from orchestration.lib.warehouse import sql_literal
 
 # An order dump exported after midnight may hold payments made since: its other times may run
 # into the next day.
@@ -40,7 +42,7 @@ def _local_day(spec: SourceSpec, name: str) -> str:
     """The Asia/Shanghai calendar day of a typed column."""
     column = next(c for c in spec.columns if c.name == name)
     if column.type.sql_type == "TIMESTAMPTZ":
-        return f"CAST(timezone({_quote(BUSINESS_TIME_ZONE)}, {name}) AS DATE)"
+        return f"CAST(timezone({sql_literal(BUSINESS_TIME_ZONE)}, {name}) AS DATE)"
     return f"CAST({name} AS DATE)"
 
 
@@ -55,7 +57,7 @@ def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
             (
                 spec.header(lesser),
                 f"{lesser} > {greater}",
-                _quote(f"{spec.header(lesser)}: {comparison} {spec.header(greater)}"),
+                sql_literal(f"{spec.header(lesser)}: {comparison} {spec.header(greater)}"),
                 audit.INCONSISTENT_ROW,
             )
         )
@@ -72,8 +74,8 @@ def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
             (
                 header,
                 broken,
-                f"{_quote(header + ': on ')} || {day} || "
-                f"{_quote(f', {relation} its dump date ')} || CAST($dump_date AS VARCHAR)",
+                f"{sql_literal(header + ': on ')} || {day} || "
+                f"{sql_literal(f', {relation} its dump date ')} || CAST($dump_date AS VARCHAR)",
                 audit.OUTSIDE_DUMP_DATE,
             )
         )
@@ -85,8 +87,8 @@ def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
             (
                 column.header,
                 f"{day} > $dump_date + {EXPORT_DELAY_DAYS}",
-                f"{_quote(column.header + ': on ')} || {day} || "
-                f"{_quote(f', more than {EXPORT_DELAY_DAYS} day after its dump date ')} "
+                f"{sql_literal(column.header + ': on ')} || {day} || "
+                f"{sql_literal(f', more than {EXPORT_DELAY_DAYS} day after its dump date ')} "
                 "|| CAST($dump_date AS VARCHAR)",
                 audit.OUTSIDE_DUMP_DATE,
             )
@@ -114,7 +116,7 @@ def judge_sql(spec: SourceSpec) -> str:
     # (header, broken, reason, kind) for every rule after the row could be split.
     checks = [
         (
-            _quote(c.header),
+            sql_literal(c.header),
             f"p_{c.name} IS NOT NULL",
             f"'{c.header}: ' || p_{c.name}",
             audit.BAD_VALUE,
@@ -123,7 +125,7 @@ def judge_sql(spec: SourceSpec) -> str:
     ]
     cells_ok = " AND ".join(f"p_{c.name} IS NULL" for c, _ in cells)
     checks += [
-        (_quote(header), f"({cells_ok}) AND ({broken})", reason, kind)
+        (sql_literal(header), f"({cells_ok}) AND ({broken})", reason, kind)
         for header, broken, reason, kind in _row_checks(spec)
     ]
     first_column = " ".join(f"WHEN {broken} THEN {header}" for header, broken, _, _ in checks)
@@ -200,75 +202,109 @@ def wrong_date_reason(
 
 
 def settle_conflicts_across_files(
-    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, keys_sql: str
-) -> None:
-    """Rule 6 for the keys of `keys_sql` (those the new delivery holds or held before): of all
-    their deliveries, staged or held, the first (earliest dump date, then line) is staged; a
-    later one that differs in `agreeing_across_files` is held in the spec's held table and
-    quarantined, one that agrees stays staged (dbt counts it once). Held rows keep their typed
-    values, so a redelivery that removes the first copy restores them."""
-    key = ", ".join(spec.key)
+    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, lake_path: Path, touched: list
+) -> dict[date, tuple[int, int]]:
+    """Rule 6 for the `touched` keys (those new deliveries hold, or held before): of all their
+    deliveries, staged or held, the first (earliest dump date, then line) is staged; a later one
+    that differs in `agreeing_across_files` is held (the spec's held table) and quarantined,
+    one that agrees stays staged (dbt counts it once). Held rows keep their typed values, so
+    a redelivery that removes the first copy restores them. Rewrites the days whose rows
+    moved; returns their (staged, quarantined) counts, as their ledger now says."""
+    key = list(spec.key)
     agreeing = spec.agreeing_across_files
-    columns = ", ".join(name for name, _ in (*RAW_META_COLUMNS, *spec.stored_columns))
-    same_key = " AND ".join(f"delivery.{k} = touched.{k}" for k in spec.key)
+    staged_files = sorted((lake_path / "raw" / spec.name).glob("*/*.parquet"))
+    held_files = sorted(lake_path.glob(f"raw/{spec.held_table.removeprefix('raw.')}/*/*.parquet"))
+    connection.register(
+        "touched", pa.table({k: pa.array([t[i] for t in touched]) for i, k in enumerate(key)})
+    )
+    same_key = " AND ".join(f"delivery.{k} = touched.{k}" for k in key)
+    tables = [(staged_files, "false"), (held_files, "true")]
+    both = " UNION ALL BY NAME ".join(
+        f"""SELECT *, {was_held} AS was_held FROM {lake.read_sql(files, ("dump_date",))}
+            AS delivery WHERE EXISTS (SELECT 1 FROM touched WHERE {same_key})"""
+        for files, was_held in tables
+        if files
+    )
     first_values = ", ".join(f"first_value({c}) OVER first_order AS first_{c}" for c in agreeing)
     differs = {c: f"{c} IS DISTINCT FROM first_{c}" for c in agreeing}
     connection.execute(
-        f"""CREATE TEMP TABLE deliveries AS
-            WITH touched AS ({keys_sql}),
-            both_tables AS (
-                SELECT {columns}, false AS was_held FROM {spec.table} AS delivery
-                WHERE EXISTS (SELECT 1 FROM touched WHERE {same_key})
-                UNION ALL BY NAME
-                SELECT {columns}, true AS was_held FROM {spec.held_table} AS delivery
-                WHERE EXISTS (SELECT 1 FROM touched WHERE {same_key})
-            ), ordered AS (
+        f"""CREATE OR REPLACE TEMP TABLE deliveries AS
+            WITH ordered AS (
                 SELECT *, row_number() OVER first_order AS delivery_rank,
                        first_value(source_file) OVER first_order AS first_file,
                        first_value(source_line) OVER first_order AS first_line,
                        {first_values}
-                FROM both_tables
-                WINDOW first_order AS (PARTITION BY {key} ORDER BY dump_date, source_line)
+                FROM ({both})
+                WINDOW first_order AS (PARTITION BY {", ".join(key)}
+                                       ORDER BY dump_date, source_line)
             )
             SELECT *, delivery_rank > 1 AND ({" OR ".join(differs.values())}) AS conflicts
             FROM ordered"""
     )
-    same_row = "moved.dump_date = {t}.dump_date AND moved.source_line = {t}.source_line"
-    for from_table, to_table, held in (
-        (spec.table, spec.held_table, True),
-        (spec.held_table, spec.table, False),
-    ):
-        moving = f"(SELECT * FROM deliveries WHERE conflicts = {held} AND was_held <> {held})"
-        connection.execute(f"INSERT INTO {to_table} ({columns}) SELECT {columns} FROM {moving}")
-        connection.execute(
-            f"DELETE FROM {from_table} USING {moving} AS moved "
-            f"WHERE {same_row.format(t=from_table)}"
-        )
-    connection.execute(
-        """DELETE FROM audit.quarantine USING deliveries AS moved
-           WHERE audit.quarantine.source = ? AND audit.quarantine.kind = ?
-             AND moved.dump_date = audit.quarantine.dump_date
-             AND moved.source_line = audit.quarantine.line_number""",
-        [spec.name, audit.CONFLICTING_COPY],
-    )
-    record = ", ".join(f"{_quote(c.header)}, CAST({c.name} AS VARCHAR)" for c in spec.columns)
+    connection.unregister("touched")
+    changed_days = [
+        day
+        for (day,) in connection.execute(
+            "SELECT DISTINCT dump_date FROM deliveries WHERE conflicts <> was_held ORDER BY 1"
+        ).fetchall()
+    ]
+    record = ", ".join(f"{sql_literal(c.header)}, CAST({c.name} AS VARCHAR)" for c in spec.columns)
     differing = ", ".join(
-        f"CASE WHEN {differs[c]} THEN {_quote(spec.header(c))} END" for c in agreeing
+        f"CASE WHEN {differs[c]} THEN {sql_literal(spec.header(c))} END" for c in agreeing
     )
-    audit.quarantine_rows(
-        connection,
-        spec.name,
-        f"""SELECT dump_date, source_file AS file_name, source_sha256 AS sha256,
-                   source_line AS line_number,
-                   {_quote(", ".join(spec.header(k) for k in spec.key))} AS column_name,
-                   'repeats the key of ' || first_file || ' line ' || first_line ||
-                   ' with another ' || concat_ws(', ', {differing}) || ' (conflicting copy)'
-                   AS reason,
-                   json_object({record}) AS raw_record, ? AS kind
-            FROM deliveries WHERE conflicts""",
-        [audit.CONFLICTING_COPY],
-    )
-    audit.recount_deliveries(
-        connection, spec.name, spec.table, "SELECT DISTINCT dump_date FROM deliveries"
-    )
+    columns = ", ".join(name for name, _ in (*RAW_META_COLUMNS, *spec.stored_columns))
+    kept = columns.replace("dump_date, ", "")
+    counts = {}
+    for day in changed_days:
+        parts = {}
+        for table, held in ((spec.table, False), (spec.held_table, True)):
+            folder = lake.partition(lake_path, table, day)
+            before = lake.files(folder)
+            earlier = (
+                f"""SELECT {kept} FROM {lake.read_sql(before, ())} AS kept
+                    WHERE NOT EXISTS (SELECT 1 FROM deliveries AS moved
+                                      WHERE moved.dump_date = $day
+                                        AND moved.source_line = kept.source_line)
+                    UNION ALL BY NAME """
+                if before
+                else ""
+            )
+            parts[held] = lake.write_partition(
+                connection,
+                f"""{earlier}SELECT {kept} FROM deliveries
+                    WHERE dump_date = $day AND conflicts = {held}
+                    ORDER BY source_line""",
+                folder,
+                {"day": day},
+            )
+        quarantine_folder = lake.audit_partition(lake_path, "quarantine", spec.name, day)
+        before = lake.files(quarantine_folder)
+        earlier = (
+            f"""SELECT {audit.quarantine_sql_columns()} FROM {lake.read_sql(before, ())} AS held
+                WHERE NOT (kind = '{audit.CONFLICTING_COPY}' AND EXISTS (
+                    SELECT 1 FROM deliveries AS settled WHERE settled.dump_date = $day
+                       AND settled.source_line = held.line_number))
+                UNION ALL BY NAME """
+            if before
+            else ""
+        )
+        quarantined = lake.write_partition(
+            connection,
+            f"""{earlier}SELECT source_file AS file_name, source_sha256 AS sha256,
+                       source_line AS line_number,
+                       {sql_literal(", ".join(spec.header(k) for k in key))} AS column_name,
+                       'repeats the key of ' || first_file || ' line ' || first_line ||
+                       ' with another ' || concat_ws(', ', {differing}) || ' (conflicting copy)'
+                       AS reason,
+                       json_object({record}) AS raw_record,
+                       current_timestamp AS quarantined_at,
+                       '{audit.CONFLICTING_COPY}' AS kind
+                FROM deliveries WHERE dump_date = $day AND conflicts
+                ORDER BY line_number""",
+            quarantine_folder,
+            {"day": day},
+        )
+        audit.recount_delivery(connection, lake_path, spec.name, day, parts[False], quarantined)
+        counts[day] = (parts[False], quarantined)
     connection.execute("DROP TABLE deliveries")
+    return counts

@@ -28,6 +28,8 @@ PIPELINE_VARIABLES = (
     "REDCAT_INBOX",
     "REDCAT_WAREHOUSE",
     "REDCAT_PUBLISHED",
+    "REDCAT_LAKE",
+    "REDCAT_INGEST_WORKERS",
     "REDCAT_BUYER_KEY_SECRET",
     "REDCAT_ENV",
     "REDCAT_MAX_QUARANTINE_SHARE",
@@ -115,12 +117,16 @@ class Settings:
     inbox: Path
     warehouse: Path
     published: Path
+    # Where ingestion writes the staged rows and the audit tables (orchestration/lib/lake.py).
+    lake: Path
     buyer_key_secret: bytes
     environment: str
     thresholds: Thresholds = field(default_factory=Thresholds)
     duckdb_limits: DuckDBLimits = field(default_factory=DuckDBLimits)
     # The publication guard's override (README: When a run fails).
     allow_smaller_publication: bool = False
+    # Processes that parse dumps side by side (a range of days); one is the default's floor.
+    ingest_workers: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -147,6 +153,8 @@ class Settings:
             inbox=_path("REDCAT_INBOX", "data/inbox"),
             warehouse=_path("REDCAT_WAREHOUSE", "data/warehouse/redcat.duckdb"),
             published=_path("REDCAT_PUBLISHED", "data/warehouse/analytics.duckdb"),
+            lake=_path("REDCAT_LAKE", "data/lake"),
+            ingest_workers=_count("REDCAT_INGEST_WORKERS", os.cpu_count() or 1, minimum=1),
             buyer_key_secret=secret.encode("utf-8"),
             environment=environment,
             thresholds=Thresholds.from_env(),
@@ -180,6 +188,7 @@ class Settings:
         """dbt runs in another working directory: hand it the same absolute warehouse path and
         the validated DuckDB limits its profile reads."""
         os.environ["REDCAT_WAREHOUSE"] = str(self.warehouse)
+        os.environ["REDCAT_LAKE"] = str(self.lake)
         os.environ["REDCAT_DUCKDB_MEMORY_LIMIT"] = self.duckdb_limits.memory_limit
         os.environ["REDCAT_DUCKDB_THREADS"] = str(self.duckdb_limits.threads)
 

@@ -19,8 +19,22 @@ from orchestration.lib.settings import BUSINESS_TIME_ZONE, DuckDBLimits
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    limits = DuckDBLimits.from_env()
-    connection = duckdb.connect(str(path), read_only=read_only)
+    opened = duckdb.connect(str(path), read_only=read_only)
+    with _configured(opened, DuckDBLimits.from_env()) as connection:
+        yield connection
+
+
+@contextmanager
+def scratch(limits: DuckDBLimits) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB for work that touches no warehouse (an ingestion worker's)."""
+    with _configured(duckdb.connect(), limits) as connection:
+        yield connection
+
+
+@contextmanager
+def _configured(
+    connection: duckdb.DuckDBPyConnection, limits: DuckDBLimits
+) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
         connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")

@@ -3,9 +3,13 @@
 import dagster as dg
 
 from orchestration.defs.ingestion.sources import SOURCES
-from orchestration.lib.loading import LoadResult, MissingDump, load_dump
+from orchestration.lib.loading import (
+    LoadResult,
+    finish_loading,
+    move_warehouse_tables_to_lake,
+    stage_dumps,
+)
 from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL, dump_dates_of
-from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
 from orchestration.lib.source_spec import SourceSpec
 
@@ -35,20 +39,22 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = Settings.from_env()
-        results: list[LoadResult] = []
-        failures: list[str] = []
-        for dump_date in dump_dates_of(context):
-            try:
-                result = load_dump(spec, dump_date, settings, SOURCES)
-            except (MissingDump, FileRefused) as problem:
-                context.log.error(str(problem))
-                failures.append(str(problem))
-                continue
-            context.log.info(
+        move_warehouse_tables_to_lake(settings, SOURCES)
+        results, problems = stage_dumps(
+            spec,
+            dump_dates_of(context),
+            settings,
+            SOURCES,
+            progress=lambda result: context.log.info(
                 f"{result.file_name}: {result.status}, read {result.rows_read}, staged "
                 f"{result.rows_staged}, quarantined {result.rows_quarantined}"
-            )
-            results.append(result)
+            ),
+        )
+        # Rows of files that did load are staged: settle them and show them even so.
+        finish_loading(spec, results, problems, settings, SOURCES)
+        failures = [str(problem) for problem in problems]
+        for failure in failures:
+            context.log.error(failure)
         if failures:
             raise dg.Failure(
                 description=f"{spec.name}: {len(failures)} dump(s) not loaded:\n"

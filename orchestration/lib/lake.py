@@ -1,0 +1,239 @@
+"""The lake: what ingestion writes, in a Hive-style layout both DuckDB and Spark read.
+
+    <lake>/raw/<source>/dump_date=YYYY-MM-DD/data.parquet          the staged rows of a day
+    <lake>/raw/rednote_clicks__conflicting_copies/dump_date=…/     clicks held as conflicts
+    <lake>/audit/quarantine/source=<source>/dump_date=…/data.parquet
+    <lake>/audit/file_ledger/source=<source>/dump_date=…/<loaded_at>-<sha256>.parquet
+
+One file per partition, replaced whole by a rename, so a reader sees the old day or the new
+one; one ledger file per delivery, written last: a delivery is loaded once its ledger file is
+there. Ingestion workers write here and never open the warehouse; the warehouse reads the
+lake through views of the same names as before (`raw.<source>`, `audit.file_ledger`,
+`audit.quarantine`, `audit.current_delivery`), which `register_views` (re)creates.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date
+from pathlib import Path
+
+import duckdb
+
+from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
+from orchestration.lib.warehouse import sql_literal
+
+DATA_FILE = "data.parquet"
+LEDGER_COLUMNS = (
+    ("source", "VARCHAR"),
+    ("dump_date", "DATE"),
+    ("file_name", "VARCHAR"),
+    ("sha256", "VARCHAR"),
+    ("status", "VARCHAR"),  # loaded | refused
+    ("rows_read", "BIGINT"),
+    ("rows_staged", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("dropped_columns", "VARCHAR"),  # extra export columns not kept, comma separated
+    ("refusal_reason", "VARCHAR"),
+    ("loaded_at", "TIMESTAMPTZ"),
+)
+QUARANTINE_COLUMNS = (
+    ("source", "VARCHAR"),
+    ("dump_date", "DATE"),
+    ("file_name", "VARCHAR"),
+    ("sha256", "VARCHAR"),
+    ("line_number", "BIGINT"),
+    ("column_name", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("raw_record", "VARCHAR"),
+    ("quarantined_at", "TIMESTAMPTZ"),
+    ("kind", "VARCHAR"),
+)
+# Partitioned by source and day: those two columns are the folders, not in the files.
+PARTITION_KEYS = ("source", "dump_date")
+
+
+def partition(lake: Path, table: str, dump_date: date) -> Path:
+    """The folder of a raw table's day; `table` as `raw.<name>`."""
+    return lake / "raw" / table.removeprefix("raw.") / f"dump_date={dump_date:%Y-%m-%d}"
+
+
+def audit_partition(lake: Path, table: str, source: str, dump_date: date) -> Path:
+    return lake / "audit" / table / f"source={source}" / f"dump_date={dump_date:%Y-%m-%d}"
+
+
+def write_partition(
+    connection: duckdb.DuckDBPyConnection, select_sql: str, folder: Path, parameters=None
+) -> int:
+    """Replace the folder's data with the rows of `select_sql` (none: the folder goes):
+    written beside, then renamed over, so a reader sees the old rows or the new."""
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE partition_rows AS {select_sql}", parameters or []
+    )
+    (rows,) = connection.execute("SELECT count(*) FROM partition_rows").fetchone()
+    if rows == 0:
+        remove_partition(folder)
+    else:
+        write_file(connection, "partition_rows", folder / DATA_FILE)
+    connection.execute("DROP TABLE partition_rows")
+    return rows
+
+
+def write_file(connection: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """Write a table as one Parquet file, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(f".{path.name}.{uuid.uuid4().hex}.building")
+    connection.execute(
+        f"COPY {table} TO {sql_literal(str(building))} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    os.replace(building, path)
+
+
+def remove_partition(folder: Path) -> None:
+    for leftover in folder.glob("*.parquet"):
+        leftover.unlink()
+
+
+def files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+
+
+def _hive_types(partitioned_by: tuple[str, ...]) -> str:
+    return ", ".join(
+        f"{sql_literal(key)}: {'DATE' if key == 'dump_date' else 'VARCHAR'}"
+        for key in partitioned_by
+    )
+
+
+def read_sql(paths: Iterable[Path] | Path, partitioned_by: tuple[str, ...]) -> str:
+    """A table function over Parquet files (a list, or a glob) with their Hive partition
+    columns typed."""
+    listed = (
+        sql_literal(str(paths))
+        if isinstance(paths, Path)
+        else "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
+    )
+    if not partitioned_by:
+        return f"read_parquet({listed}, hive_partitioning = false, union_by_name = true)"
+    return (
+        f"read_parquet({listed}, hive_partitioning = true, "
+        f"hive_types = {{{_hive_types(partitioned_by)}}}, union_by_name = true)"
+    )
+
+
+def _view_sql(lake: Path, folder: str, columns, partitioned_by: tuple[str, ...]) -> str:
+    """The table's rows, columns in the order given; an empty typed table before any file."""
+    levels = "/".join("*" for _ in partitioned_by)
+    if not next((lake / folder).glob(f"{levels}/*.parquet"), None):
+        empty = ", ".join(f"CAST(NULL AS {sql_type}) AS {name}" for name, sql_type in columns)
+        return f"SELECT {empty} WHERE false"
+    select = ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in columns)
+    return f"SELECT {select} FROM {read_sql(lake / folder / levels / '*.parquet', partitioned_by)}"
+
+
+def register_views(
+    connection: duckdb.DuckDBPyConnection, lake: Path, specs: Iterable[SourceSpec]
+) -> None:
+    """(Re)create the warehouse's views of the lake: raw tables and audit tables."""
+    connection.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS audit;")
+    for spec in specs:
+        columns = (*RAW_META_COLUMNS, *spec.stored_columns)
+        tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
+        for table in tables:
+            folder = f"raw/{table.removeprefix('raw.')}"
+            _replace_view(connection, table, _view_sql(lake, folder, columns, ("dump_date",)))
+    for table, columns in (("file_ledger", LEDGER_COLUMNS), ("quarantine", QUARANTINE_COLUMNS)):
+        view = _view_sql(lake, f"audit/{table}", columns, PARTITION_KEYS)
+        _replace_view(connection, f"audit.{table}", view)
+    connection.execute(
+        """CREATE OR REPLACE VIEW audit.current_delivery AS
+           SELECT * FROM audit.file_ledger
+           QUALIFY row_number() OVER (PARTITION BY source, dump_date
+                                      ORDER BY loaded_at DESC) = 1"""
+    )
+
+
+def _replace_view(connection: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:
+    schema, table = name.split(".")
+    kind = connection.execute(
+        """SELECT table_type FROM information_schema.tables
+           WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
+        [schema, table],
+    ).fetchone()
+    if kind and kind[0] == "BASE TABLE":
+        raise RuntimeError(
+            f"{name} is a table of a warehouse made before the lake: run migrate_to_lake"
+        )
+    connection.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+
+
+def migrate_to_lake(
+    connection: duckdb.DuckDBPyConnection, lake: Path, specs: Iterable[SourceSpec]
+) -> list[str]:
+    """Move the raw and audit tables of a warehouse made before the lake into the lake, one
+    partition (or delivery) a file, then drop them: nothing staged or recorded is lost."""
+    moved = []
+    base_tables = {
+        f"{schema}.{table}"
+        for schema, table in connection.execute(
+            """SELECT table_schema, table_name FROM information_schema.tables
+               WHERE table_catalog = current_database() AND table_type = 'BASE TABLE'
+                 AND table_schema IN ('raw', 'audit')"""
+        ).fetchall()
+    }
+    for spec in specs:
+        for table in (spec.table, spec.held_table):
+            if table not in base_tables:
+                continue
+            days = connection.execute(f"SELECT DISTINCT dump_date FROM {table}").fetchall()
+            for (day,) in days:
+                write_partition(
+                    connection,
+                    f"SELECT * EXCLUDE (dump_date) FROM {table} WHERE dump_date = ?",
+                    partition(lake, table, day),
+                    [day],
+                )
+            moved.append(table)
+    if "audit.quarantine" in base_tables:
+        # Quarantines made before kinds: a kind from the reason they carry.
+        connection.execute(
+            """ALTER TABLE audit.quarantine ADD COLUMN IF NOT EXISTS kind VARCHAR;
+               UPDATE audit.quarantine SET kind = CASE
+                   WHEN ends_with(reason, '(identical copy; counted once)') THEN 'identical_copy'
+                   ELSE 'bad_value' END
+               WHERE kind IS NULL;"""
+        )
+        for source, day in connection.execute(
+            "SELECT DISTINCT source, dump_date FROM audit.quarantine"
+        ).fetchall():
+            write_partition(
+                connection,
+                """SELECT * EXCLUDE (source, dump_date) FROM audit.quarantine
+                   WHERE source = ? AND dump_date = ?""",
+                audit_partition(lake, "quarantine", source, day),
+                [source, day],
+            )
+        moved.append("audit.quarantine")
+    if "audit.file_ledger" in base_tables:
+        deliveries = connection.execute(
+            "SELECT source, dump_date, loaded_at, sha256 FROM audit.file_ledger"
+        ).fetchall()
+        for source, day, loaded_at, sha256 in deliveries:
+            connection.execute(
+                """CREATE OR REPLACE TEMP TABLE delivery AS
+                   SELECT * EXCLUDE (source, dump_date) FROM audit.file_ledger
+                   WHERE source = ? AND dump_date = ? AND loaded_at = ? AND sha256 = ?""",
+                [source, day, loaded_at, sha256],
+            )
+            write_file(connection, "delivery", ledger_file(lake, source, day, loaded_at, sha256))
+        moved.append("audit.file_ledger")
+    for table in moved:
+        connection.execute(f"DROP TABLE {table}")
+    return moved
+
+
+def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str) -> Path:
+    stamp = loaded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+    return audit_partition(lake, "file_ledger", source, dump_date) / f"{stamp}-{sha256}.parquet"
