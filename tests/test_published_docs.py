@@ -1,44 +1,51 @@
-"""The dbt descriptions of the marts reach analysts' SQL clients: every table and column of
-schema `marts` in the published file carries its description as a comment."""
+"""The dbt descriptions reach analysts' SQL clients: every table and column of the published
+marts and reference data carries its description as a comment."""
 
 from __future__ import annotations
 
 import duckdb
+import pytest
 import yaml
 
 from tests.conftest import REPOSITORY_ROOT
 
-MARTS_DOCS = REPOSITORY_ROOT / "dbt_project/models/marts/_marts__models.yml"
+# Published schema, the dbt yml that documents it, and the yml key of its nodes.
+DOCUMENTATION = {
+    "marts": (REPOSITORY_ROOT / "dbt_project/models/marts/_marts__models.yml", "models"),
+    "reference": (REPOSITORY_ROOT / "dbt_project/seeds/_seeds.yml", "seeds"),
+}
 
 
-def documented_marts() -> dict[str, tuple[str, dict[str, str]]]:
-    """Per model: its description and its columns' descriptions, as written in dbt."""
-    models = yaml.safe_load(MARTS_DOCS.read_text(encoding="utf-8"))["models"]
+def documented(schema: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per table: its description and its columns' descriptions, as written in dbt."""
+    path, key = DOCUMENTATION[schema]
+    nodes = yaml.safe_load(path.read_text(encoding="utf-8"))[key]
     return {
-        model["name"]: (
-            model["description"].strip(),
-            {column["name"]: column["description"].strip() for column in model["columns"]},
+        node["name"]: (
+            node["description"].strip(),
+            {column["name"]: column["description"].strip() for column in node["columns"]},
         )
-        for model in models
+        for node in nodes
     }
 
 
-def test_every_published_mart_and_column_has_its_dbt_description(examples_run):
+@pytest.mark.parametrize("schema", DOCUMENTATION)
+def test_every_published_table_and_column_has_its_dbt_description(examples_run, schema):
     with duckdb.connect(str(examples_run.published), read_only=True) as connection:
         tables = dict(
             connection.execute(
-                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'marts'"
+                "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ?", [schema]
             ).fetchall()
         )
         columns = connection.execute(
-            """SELECT table_name, column_name, comment FROM duckdb_columns()
-               WHERE schema_name = 'marts'"""
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = ?",
+            [schema],
         ).fetchall()
-    documented = documented_marts()
-    assert set(tables) == set(documented)
+    descriptions = documented(schema)
+    assert set(tables) == set(descriptions)
     for table, comment in tables.items():
-        assert (comment or "").strip() == documented[table][0], table
-    assert len(columns) > 100
+        assert (comment or "").strip() == descriptions[table][0], f"{schema}.{table}"
+    assert columns
     for table, column, comment in columns:
-        assert comment, f"marts.{table}.{column} has no comment"
-        assert comment.strip() == documented[table][1][column], f"marts.{table}.{column}"
+        assert comment, f"{schema}.{table}.{column} has no comment"
+        assert comment.strip() == descriptions[table][1][column], f"{schema}.{table}.{column}"
