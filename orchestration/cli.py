@@ -36,7 +36,7 @@ def generate(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from orchestration.lib.publication import refuse_new_warehouse_over_published
     from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, Settings
-    from orchestration.lib.warehouse import connect
+    from orchestration.lib.warehouse import connect, scratch, sql_literal
 
     if args.end < args.start:
         print("--end is before --start", file=sys.stderr)
@@ -60,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
         for failure in outcome.failures:
             print(f"  - {failure}", file=sys.stderr)
         return 1
+    if settings.engine == "spark":  # the marts are Spark's Parquet tables (README: Scale out)
+        marts = settings.spark_warehouse / "marts.db"
+        print(f"\nmarts (Spark, Parquet): {marts}")
+        table = f"read_parquet({sql_literal(str(marts / 'mart_campaign_roi' / '*.parquet'))})"
+        with scratch(settings.duckdb_limits) as connection:
+            print(connection.sql(RESULT_PREVIEW_SQL.replace("marts.mart_campaign_roi", table)))
+        return 0
     print(f"\nwarehouse: {settings.warehouse}")
     with connect(settings.warehouse, read_only=True) as connection:
         print(connection.sql(RESULT_PREVIEW_SQL))

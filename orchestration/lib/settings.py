@@ -19,6 +19,8 @@ BUSINESS_TIME_ZONE = "Asia/Shanghai"
 DEVELOPMENT_BUYER_KEY_SECRET = "redcat-development-secret-not-for-production"
 
 ENVIRONMENTS = ("development", "production")
+# Where dbt builds the models and marts (README: Scale out): the profile's target of that name.
+ENGINES = ("duckdb", "spark")
 ALLOW_SMALLER_PUBLICATION = "REDCAT_ALLOW_SMALLER_PUBLICATION"
 BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 # What DuckDB's memory_limit takes: a number and a unit of 1000^i or 1024^i bytes.
@@ -30,6 +32,8 @@ PIPELINE_VARIABLES = (
     "REDCAT_PUBLISHED",
     "REDCAT_LAKE",
     "REDCAT_INGEST_WORKERS",
+    "REDCAT_ENGINE",
+    "REDCAT_SPARK_WAREHOUSE",
     "REDCAT_BUYER_KEY_SECRET",
     "REDCAT_ENV",
     "REDCAT_MAX_QUARANTINE_SHARE",
@@ -127,6 +131,10 @@ class Settings:
     allow_smaller_publication: bool = False
     # Processes that parse dumps side by side (a range of days); one is the default's floor.
     ingest_workers: int = 1
+    # duckdb (the warehouse file) or spark (dbt's spark target; marts as Parquet tables under
+    # <spark_warehouse>/marts.db/<model>/).
+    engine: str = "duckdb"
+    spark_warehouse: Path = Path("data/spark-warehouse")
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -155,6 +163,8 @@ class Settings:
             published=_path("REDCAT_PUBLISHED", "data/warehouse/analytics.duckdb"),
             lake=_path("REDCAT_LAKE", "data/lake"),
             ingest_workers=_count("REDCAT_INGEST_WORKERS", os.cpu_count() or 1, minimum=1),
+            engine=_choice("REDCAT_ENGINE", ENGINES),
+            spark_warehouse=_path("REDCAT_SPARK_WAREHOUSE", "data/spark-warehouse"),
             buyer_key_secret=secret.encode("utf-8"),
             environment=environment,
             thresholds=Thresholds.from_env(),
@@ -188,6 +198,7 @@ class Settings:
         """dbt runs in another working directory: hand it the same absolute warehouse path and
         the validated DuckDB limits its profile reads."""
         os.environ["REDCAT_WAREHOUSE"] = str(self.warehouse)
+        os.environ["REDCAT_SPARK_WAREHOUSE"] = str(self.spark_warehouse)
         os.environ["REDCAT_LAKE"] = str(self.lake)
         os.environ["REDCAT_DUCKDB_MEMORY_LIMIT"] = self.duckdb_limits.memory_limit
         os.environ["REDCAT_DUCKDB_THREADS"] = str(self.duckdb_limits.threads)
@@ -230,6 +241,16 @@ def _count(variable: str, default: int, minimum: int = 0) -> int:
     if not (text.isascii() and text.isdigit() and int(text) >= minimum):
         raise ConfigurationError(f"{variable}={text!r} is not a whole number of {minimum} or more")
     return int(text)
+
+
+def _choice(variable: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (any case); unset or empty: the first."""
+    text = os.environ.get(variable)
+    if not text:
+        return choices[0]
+    if text.strip().lower() not in choices:
+        raise ConfigurationError(f"{variable}={text!r} is not one of {', '.join(choices)}")
+    return text.strip().lower()
 
 
 def _boolean(variable: str) -> bool:

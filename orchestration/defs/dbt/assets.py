@@ -41,8 +41,14 @@ class RedcatDbtTranslator(DagsterDbtTranslator):
 def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # Models rebuild from every loaded dump, so a range of dump dates is one dbt build.
     with one_line_failures():
-        Settings.from_env().export_for_dbt()
-    invocation = dbt.cli(["build"], context=context)
+        settings = Settings.from_env()
+        settings.export_for_dbt()
+    # REDCAT_ENGINE=spark: the profile's spark target reads the lake and writes the marts as
+    # Parquet tables under REDCAT_SPARK_WAREHOUSE (README: Scale out); duckdb: the default target.
+    target = ["--target", "spark"] if settings.engine == "spark" else []
+    if target:
+        context.log.info(f"dbt build on Spark: marts under {settings.spark_warehouse}/marts.db")
+    invocation = dbt.cli(["build", *target], context=context)
     try:
         yield from invocation.stream()
     finally:

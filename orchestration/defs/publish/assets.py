@@ -25,7 +25,16 @@ from orchestration.lib.settings import Settings
 )
 def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     with one_line_failures():
-        snapshot = publish(Settings.from_env(), dagster_run_id=context.run.run_id)
+        settings = Settings.from_env()
+        if settings.engine == "spark":
+            # The DuckDB file is for DuckDB users; on Spark the marts already are the published
+            # Parquet tables dbt wrote (README: Scale out), and REDCAT_PUBLISHED stays as it was.
+            marts = settings.spark_warehouse / "marts.db"
+            context.log.info(f"REDCAT_ENGINE=spark: no DuckDB file published; marts at {marts}")
+            return dg.MaterializeResult(
+                metadata={"engine": "spark", "marts": dg.MetadataValue.path(str(marts))}
+            )
+        snapshot = publish(settings, dagster_run_id=context.run.run_id)
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
     # The latest report always sits beside the file it was drawn from.
     report = write_report(snapshot.path)
