@@ -404,8 +404,10 @@ def _roi_chart(campaigns: list[Campaign]) -> str:
         shown = [c for c in campaigns if c.platform == platform]
         for index, campaign in enumerate(shown):
             for offset, window in enumerate(WINDOWS):
+                roi = campaign.roi[window]
+                if roi is None:  # no cost: there is no ROI to draw, not a zero one
+                    continue
                 x = index + (offset - 1) * width
-                roi = campaign.roi[window] or 0.0
                 final = campaign.complete[window]
                 ax.bar(
                     x,
@@ -456,7 +458,9 @@ def _kol_chart(kols: list[tuple]) -> str:
     labels = [f"{kol_id} · {campaign_id}" for kol_id, _, campaign_id, *_ in kols]
     for position, row in enumerate(kols):
         gmv_per_fee, final = row[6], row[8]
-        value = float(gmv_per_fee or 0)
+        if gmv_per_fee is None:  # no fee: ranked last, nothing to draw
+            continue
+        value = float(gmv_per_fee)
         ax.barh(
             position,
             value,
@@ -528,7 +532,7 @@ def _percent(value: float | None) -> str:
 
 
 def _cell(key: str, text: str, final: bool = True, numeric: bool = True) -> str:
-    """A table cell the test can find by `data-key`; an unfinished figure says so."""
+    """A table cell, addressable by its `data-key`; an unfinished figure says so."""
     classes = [c for c in ("num" if numeric else "", "" if final else "not-final") if c]
     tag = "" if final else f' <span class="tag">{NOT_FINAL}</span>'
     return (
