@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
+from orchestration.lib import lake
 from orchestration.lib.run import run_pipeline
 from tests.conftest import EXAMPLES
 
@@ -47,6 +48,7 @@ def built(examples_run, workspace):
     workspace.warehouse.parent.mkdir(parents=True, exist_ok=True)
     for name in (examples_run.warehouse, examples_run.published):
         shutil.copy(name, workspace.warehouse.parent / name.name)
+    shutil.copytree(examples_run.lake, workspace.lake)
     workspace.marts_before = _marts(workspace.warehouse)
     workspace.published_before = _marts(workspace.published)
     workspace.snapshots_before = _published_snapshots(workspace)
@@ -79,53 +81,60 @@ def _failed(evaluations) -> dict[str, dg.AssetCheckEvaluation]:
     }
 
 
-def _clicks_with_late_click(click_time: str) -> bytes:
-    """The second day's clicks with the late click (cid 9) moved to another time."""
+def _clicks_with_late_click(click_time: str, bad_cids: int = 0) -> bytes:
+    """The second day's clicks with the late click (cid 9) moved to another time, and the
+    first `bad_cids` clicks' cids cut short."""
     example = EXAMPLES / "rednote_clicks" / CLICKS.file_name(DAY_2)
     records = [json.loads(line) for line in gzip.decompress(example.read_bytes()).splitlines()]
     for record in records:
         if record["cid"].endswith("9"):
             record["click_time"] = click_time
+    for record in records[:bad_cids]:
+        record["cid"] = record["cid"][:-1]
     return gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
 
 
-def test_a_failed_quality_gate_keeps_the_marts_until_the_day_is_fixed(built):
+def test_a_click_months_late_is_loaded_and_counted(built):
     clicks = CLICKS.path(built.inbox, DAY_2)
-    # A valid time, staged as such, but 74 days before the dump date: no late click is that late.
     _redeliver(clicks, _clicks_with_late_click("2026-03-01T22:10:00+08:00"))
 
     with built.instance() as instance:
         outcome = run_pipeline(DAY_2, DAY_2, instance)
+    assert outcome.success, outcome.failures
+    assert built.query("SELECT click_date FROM marts.fct_clicks WHERE cid LIKE '%9'") == [
+        (date(2026, 3, 1),)
+    ]
+
+
+def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built):
+    clicks = CLICKS.path(built.inbox, DAY_2)
+    # Two of the day's three clicks have a cut cid: quarantined, far above the share allowed.
+    _redeliver(clicks, _clicks_with_late_click("2026-05-13T22:10:00+08:00", bad_cids=2))
+
+    with built.instance() as instance:
+        outcome = run_pipeline(DAY_2, DAY_2, instance)
         assert not outcome.success
-        assert any("raw__rednote_clicks_quality_gate" in f for f in outcome.failures), (
-            outcome.failures
-        )
         # The operator reads why on the command line, not only in the UI.
         assert any(
-            f.startswith("check raw/rednote_clicks:quality_gate failed:") and "click_time" in f
+            f.startswith("check raw/rednote_clicks:ledger_balances failed:")
+            and "quarantined as defects" in f
             for f in outcome.failures
         ), outcome.failures
         failed = _failed(_check_evaluations(instance, outcome.run_id))
-        assert set(failed) == {"raw/rednote_clicks:quality_gate"}
-        metadata = failed["raw/rednote_clicks:quality_gate"].metadata
+        assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
+        metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
         assert metadata["dump_dates"].value == ["2026-05-14"]
         assert metadata["expectations_failed"].value == 1
-        table = metadata["failed_expectations"].value
-        assert "click_time lies within 7 day(s) before the dump date" in table
-        assert "1 of 3 rows | -74 days | rednote_clicks_20260514.jsonl.gz line 3" in table
-
-        # The file was staged (row-level it is fine); only the gate stopped the marts.
-        assert built.query("SELECT click_ts::DATE FROM raw.rednote_clicks WHERE cid LIKE '%9'") == [
-            (date(2026, 3, 1),)
-        ]
+        finding = metadata["failed_expectations"].value.records[0].data
+        assert (finding["failing"], finding["where"]) == ("1 of 1 dump dates", "2026-05-14")
         _assert_marts_unchanged(built)
 
         # A later run for another day does not build over the bad day still staged.
         later = run_pipeline(DAY_1, DAY_1, instance)
         assert not later.success
         failed = _failed(_check_evaluations(instance, later.run_id))
-        assert set(failed) == {"raw/rednote_clicks:quality_gate"}
-        metadata = failed["raw/rednote_clicks:quality_gate"].metadata
+        assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
+        metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
         assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
         assert metadata["carried_from_last_failure"].value == "2026-05-14"
         _assert_marts_unchanged(built)
@@ -152,8 +161,13 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
         failed = _failed(_check_evaluations(instance, outcome.run_id))
     assert set(failed) == {"raw/tmall_orders:ledger_balances"}
     table = failed["raw/tmall_orders:ledger_balances"].metadata["failed_expectations"].value
-    assert "at most 1.00% of the rows read are quarantined as defects" in table
-    assert "1 of 1 dump dates | 0.2 | 2026-05-14" in table
+    finding = table.records[0].data
+    assert finding["rule"].startswith("at most 1.00% of the rows read are quarantined as defects")
+    assert (finding["failing"], finding["examples"], finding["where"]) == (
+        "1 of 1 dump dates",
+        "0.2",
+        "2026-05-14",
+    )
     assert built.query(
         "SELECT rows_read, rows_staged, rows_quarantined FROM audit.file_ledger "
         "WHERE file_name = 'tmall_orders_20260514.csv' ORDER BY loaded_at DESC LIMIT 1"
@@ -163,12 +177,14 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
 
 def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     # No file passing the raw gates trips a model test (the gates hold every staging rule),
-    # so the raw table is broken by hand: a day outside the run holds a click twice.
-    with duckdb.connect(str(built.warehouse)) as connection:
+    # so the lake is broken by hand: a day outside the run holds a click twice.
+    day_1 = lake.partition(built.lake, CLICKS.table, DAY_1) / lake.DATA_FILE
+    with duckdb.connect() as connection:
         connection.execute(
-            "INSERT INTO raw.rednote_clicks SELECT * FROM raw.rednote_clicks "
-            "WHERE dump_date = DATE '2026-05-13' AND cid LIKE '%1'"
+            f"""CREATE TABLE doubled AS SELECT * FROM {lake.read_sql([day_1], ())}
+                UNION ALL SELECT * FROM {lake.read_sql([day_1], ())} WHERE cid LIKE '%1'"""
         )
+        lake.write_file(connection, "doubled", day_1)
 
     with built.instance() as instance:
         outcome = run_pipeline(DAY_2, DAY_2, instance)

@@ -38,7 +38,7 @@ EXPORT_DELAY_DAYS = 1
 WRONG_DATE_MIN_ROWS = 10
 
 
-def _local_day(spec: SourceSpec, name: str) -> str:
+def local_day(spec: SourceSpec, name: str) -> str:
     """The Asia/Shanghai calendar day of a typed column."""
     column = next(c for c in spec.columns if c.name == name)
     if column.type.sql_type == "TIMESTAMPTZ":
@@ -63,7 +63,7 @@ def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
         )
     rule = spec.dated_by
     if rule:
-        day = _local_day(spec, rule.column)
+        day = local_day(spec, rule.column)
         header = spec.header(rule.column)
         broken, relation = (
             (f"{day} > $dump_date", "after")
@@ -82,7 +82,7 @@ def _row_checks(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
     for column in spec.columns:
         if column.type.sql_type != "TIMESTAMPTZ" or (rule and column.name == rule.column):
             continue
-        day = _local_day(spec, column.name)
+        day = local_day(spec, column.name)
         checks.append(
             (
                 column.header,
@@ -183,7 +183,7 @@ def wrong_date_reason(
     rule = spec.dated_by
     if rule is None:
         return None
-    day = _local_day(spec, rule.column)
+    day = local_day(spec, rule.column)
     own = f"{day} <= $dump_date" if rule.late_rows_allowed else f"{day} = $dump_date"
     dated, own_rows, usual_day = connection.execute(
         f"""SELECT count({day}), count(*) FILTER (WHERE {own}), mode({day})

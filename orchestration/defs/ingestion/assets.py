@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.ingestion.sources import SOURCES
+from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.loading import (
     LoadResult,
     finish_loading,
@@ -38,7 +39,9 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def ingest(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = Settings.from_env()
+        with one_line_failures():
+            settings = Settings.from_env()
+            settings.check_paths()
         move_warehouse_tables_to_lake(settings, SOURCES)
         results, problems = stage_dumps(
             spec,

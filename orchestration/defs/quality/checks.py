@@ -6,10 +6,12 @@ whatever days its run loads, validates them again, so a later nightly run cannot
 marts over a bad day still staged. Fixing the day (redeliver, re-run it) clears it.
 """
 
+import math
 from collections.abc import Callable
 from datetime import date
 
 import dagster as dg
+import pandas as pd
 
 # Not exported at the top level in Dagster 1.13; the event log's records carry it.
 from dagster._core.storage.asset_check_execution_record import (
@@ -17,10 +19,11 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 
 from orchestration.defs.ingestion.sources import SOURCES
-from orchestration.defs.quality.gates import GateOutcome, ledger_gate, quality_gate
-from orchestration.defs.quality.thresholds import Thresholds
+from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.partitions import WAREHOUSE_POOL, dump_dates_of
-from orchestration.lib.settings import Settings
+from orchestration.lib.quality.gates import ledger_gate, quality_gate
+from orchestration.lib.quality.outcome import GateOutcome
+from orchestration.lib.settings import Settings, Thresholds
 from orchestration.lib.source_spec import SourceSpec
 
 Gate = Callable[[SourceSpec, list[date], Settings, Thresholds], GateOutcome]
@@ -71,10 +74,37 @@ def _result(
             "rows_checked": outcome.rows_checked,
             "expectations": outcome.expectations,
             "expectations_failed": len(outcome.findings),
-            "failed_expectations": dg.MetadataValue.md(outcome.findings_markdown()),
-            "per_dump_date": dg.MetadataValue.md(outcome.days_markdown()),
+            "failed_expectations": _table(outcome.findings_records()),
+            "per_dump_date": _table(outcome.days),
         },
     )
+
+
+TABLE_TYPES = {int: "int", float: "float", bool: "bool"}
+
+
+def _table(records: list[dict]) -> dg.TableMetadataValue:
+    """Records as a Dagster table: dates as text, an empty cell where a value is missing."""
+
+    def cell(value: object) -> str | int | float | bool:
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+            return ""
+        if isinstance(value, date | pd.Timestamp):
+            return value.strftime("%Y-%m-%d")
+        return value.item() if hasattr(value, "item") else value
+
+    rows = [{name: cell(value) for name, value in record.items()} for record in records]
+    names = list(records[0]) if records else []
+    kinds = {name: type(next((r[name] for r in rows if r[name] != ""), "")) for name in names}
+    schema = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name, {int: "int", float: "float", bool: "bool"}.get(kinds[name], "string")
+            )
+            for name in names
+        ]
+    )
+    return dg.MetadataValue.table([dg.TableRecord(row) for row in rows], schema=schema)
 
 
 def build_quality_checks(spec: SourceSpec) -> list[dg.AssetChecksDefinition]:
@@ -95,9 +125,9 @@ def build_quality_checks(spec: SourceSpec) -> list[dg.AssetChecksDefinition]:
             run_dates = dump_dates_of(context)
             last_failure = _dates_of_last_failure(context, dg.AssetCheckKey(asset_key, name))
             carried = sorted(set(last_failure) - set(run_dates))
-            outcome = gate(
-                spec, sorted(run_dates + carried), Settings.from_env(), Thresholds.from_env()
-            )
+            with one_line_failures():
+                settings = Settings.from_env()
+            outcome = gate(spec, sorted(run_dates + carried), settings, settings.thresholds)
             return _result(context, outcome, carried)
 
         return check
