@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 from tests.conftest import OPERATIONS_END, marts_of
 
 TMALL_ENCODING = "gb18030"
@@ -87,3 +87,22 @@ def test_a_redelivered_old_dump_changes_exactly_its_orders_cohorts(workspace, be
     assert _changed_keys(before["mart_note_windows"], after["mart_note_windows"], 2) == {
         (note_id, click_date)
     }
+
+
+def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, batch_run):
+    workspace.copy_state_from(batch_run)
+    published_bytes = workspace.published.read_bytes()
+    with workspace.instance() as instance:
+        outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
+        assert outcome.success, outcome.failures
+        steps = {s.step_key: s.status.value for s in instance.get_run_step_stats(outcome.run_id)}
+    assert not any("dbt" in key or key.startswith("published") for key in steps), steps
+    assert workspace.published.read_bytes() == published_bytes
+
+    # A redelivered day is a change again: built and published.
+    dump = workspace.inbox / "tmall_orders" / f"tmall_orders_{OPERATIONS_END:%Y%m%d}.csv"
+    dump.write_bytes(dump.read_bytes() + b"\r\n")
+    with workspace.instance() as instance:
+        outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
+    assert outcome.success, outcome.failures
+    assert workspace.published.read_bytes() != published_bytes

@@ -14,6 +14,7 @@ lake through views of the same names as before (`raw.<source>`, `audit.file_ledg
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from collections.abc import Iterable
@@ -237,3 +238,15 @@ def migrate_to_lake(
 def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str) -> Path:
     stamp = loaded_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
     return audit_partition(lake, "file_ledger", source, dump_date) / f"{stamp}-{sha256}.parquet"
+
+
+def fingerprint(lake: Path, *also: bytes) -> str:
+    """What the lake holds, as one hash of every file's name, size and time of writing (plus
+    `also`, e.g. the models' code): equal fingerprints mean nothing was staged since."""
+    digest = hashlib.sha256()
+    for path in sorted(lake.rglob("*.parquet")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    for extra in also:
+        digest.update(extra)
+    return digest.hexdigest()

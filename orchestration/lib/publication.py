@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS published.audit.published_snapshot (
     file_count BIGINT NOT NULL,
     files VARCHAR NOT NULL,             -- JSON list of {source, dump_date, file_name, sha256}
     warehouse_id VARCHAR,               -- audit.warehouse_identity of the warehouse that built it
-    warehouse_path VARCHAR
+    warehouse_path VARCHAR,
+    lake_fingerprint VARCHAR            -- the lake and models the marts were built from
 );
 CREATE TABLE IF NOT EXISTS published.audit.published_snapshot_file (
     snapshot_id VARCHAR NOT NULL,
@@ -137,6 +138,7 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
             files=files,
             warehouse_id=identity,
             warehouse_path=settings.warehouse,
+            lake_fingerprint=_built_from(connection),
         )
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
@@ -179,6 +181,7 @@ def _record_snapshot(
     files: list[tuple],
     warehouse_id: str,
     warehouse_path: Path,
+    lake_fingerprint: str | None,
 ) -> None:
     """Append this publication to the history carried by the previous published file."""
     connection.execute(SNAPSHOT_DDL)
@@ -193,7 +196,7 @@ def _record_snapshot(
         for s, d, f, h in files
     ]
     connection.execute(
-        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?)",
         [
             snapshot_id,
             version_text,
@@ -202,12 +205,58 @@ def _record_snapshot(
             json.dumps(file_list),
             warehouse_id,
             str(warehouse_path),
+            lake_fingerprint,
         ],
     )
     connection.executemany(
         "INSERT INTO published.audit.published_snapshot_file VALUES (?, ?, ?, ?, ?)",
         [[snapshot_id, *row] for row in files],
     )
+
+
+BUILD_STATE_TABLE = "audit.build_state"
+
+
+def record_build(warehouse: Path, lake_fingerprint: str) -> None:
+    """After a successful dbt build: what the warehouse's marts were built from."""
+    with connect(warehouse) as connection:
+        connection.execute(
+            f"CREATE OR REPLACE TABLE {BUILD_STATE_TABLE} AS "
+            "SELECT CAST(? AS VARCHAR) AS lake_fingerprint, now() AS built_at",
+            [lake_fingerprint],
+        )
+
+
+def _built_from(connection: duckdb.DuckDBPyConnection) -> str | None:
+    schema, table = BUILD_STATE_TABLE.split(".")
+    exists = connection.execute(
+        """SELECT count(*) FROM information_schema.tables
+           WHERE table_catalog = 'warehouse' AND table_schema = ? AND table_name = ?""",
+        [schema, table],
+    ).fetchone()[0]
+    if not exists:
+        return None
+    return connection.execute(
+        f"SELECT lake_fingerprint FROM warehouse.{BUILD_STATE_TABLE}"
+    ).fetchone()[0]
+
+
+def last_published_fingerprint(published: Path) -> str | None:
+    """The lake fingerprint the published marts were built from, if it recorded one."""
+    if not published.is_file():
+        return None
+    with duckdb.connect(str(published), read_only=True) as connection:
+        recorded = connection.execute(
+            """SELECT count(*) FROM information_schema.columns WHERE table_schema = 'audit'
+               AND table_name = 'published_snapshot' AND column_name = 'lake_fingerprint'"""
+        ).fetchone()[0]
+        if not recorded:
+            return None
+        row = connection.execute(
+            """SELECT lake_fingerprint FROM audit.published_snapshot
+               ORDER BY published_at DESC LIMIT 1"""
+        ).fetchone()
+    return row[0] if row else None
 
 
 def _attach_previous(connection: duckdb.DuckDBPyConnection, target: Path) -> tuple | None:

@@ -12,10 +12,15 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
-from orchestration.lib.expected_failures import one_line_failures
-from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.defs.failures import one_line_failures
+from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.lib import lake
+from orchestration.lib.progress import progress_bar
+from orchestration.lib.publication import last_published_fingerprint, record_build
 from orchestration.lib.settings import Settings
+
+redcat_dbt_project = dbt_project()
 
 
 class RedcatDbtTranslator(DagsterDbtTranslator):
@@ -48,9 +53,22 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     target = ["--target", "spark"] if settings.engine == "spark" else []
     if target:
         context.log.info(f"dbt build on Spark: marts under {settings.spark_warehouse}/marts.db")
+    built_from = lake.fingerprint(
+        settings.lake, redcat_dbt_project.manifest_path.read_bytes(), settings.engine.encode()
+    )
+    if not target and built_from == last_published_fingerprint(settings.published):
+        # Nothing staged and no model changed since the published marts were built: the
+        # build and the publication (which waits on it) are skipped.
+        context.log.info("nothing changed since the last publication: no dbt build, no publication")
+        return
     invocation = dbt.cli(["build", *target], context=context)
     try:
-        yield from invocation.stream()
+        with progress_bar("dbt build", "node") as bar:  # a counter: events per node vary
+            for event in invocation.stream():
+                bar.update()
+                yield event
+        if not target:
+            record_build(settings.warehouse, built_from)
     finally:
         if invocation.process.poll() is None:  # the step failed in Dagster while dbt ran on
             invocation.process.terminate()

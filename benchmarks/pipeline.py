@@ -1,0 +1,195 @@
+"""The whole pipeline on generated dumps, phase by phase, against a plain script, in one sitting.
+
+    .venv/bin/python benchmarks/pipeline.py --scale 33 --days 364      # a large brand's year
+    .venv/bin/python benchmarks/pipeline.py --scale 5 --days 30        # a quick look
+
+It generates `--days` + 1 days of dumps (or reuses `--work`'s), then measures, each in a fresh
+process tree whose resident memory is sampled as a whole (workers and dbt included):
+1. the first load: `redcat run` over the first `--days` days;
+2. the nightly run: `redcat run` for the next day, on top of them;
+3. a night where nothing changed: the same day again;
+4. the plain script (benchmarks/plain.py): the same files, rules and marts, no gates, no
+   Dagster, no dbt, in one process.
+Per phase of the first load (from the run's Dagster step timings): ingestion (parse, check,
+write the lake), gates, dbt, publication. Prints a table to paste into the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+START = date(2026, 1, 1)
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += next(
+                int(line.split()[1]) * 1024
+                for line in status.splitlines()
+                if line.startswith("VmRSS")
+            )
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def measured(command: list[str], environment: dict[str, str]) -> tuple[float, int, int]:
+    """(seconds, peak resident bytes of the process tree, exit code) of a command."""
+    began = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=environment, cwd=REPOSITORY_ROOT, stdout=subprocess.DEVNULL
+    )
+    peak = 0
+
+    def sample() -> None:
+        nonlocal peak
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.2)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    code = process.wait()
+    sampler.join()
+    return time.perf_counter() - began, peak, code
+
+
+def step_phases(dagster_home: Path) -> dict[str, float]:
+    """Seconds per phase of the latest run, from its step timings."""
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        run = instance.get_run_records(limit=1)[0].dagster_run
+        phases: dict[str, float] = {}
+        for step in instance.get_run_step_stats(run.run_id):
+            key = step.step_key
+            phase = (
+                "dbt"
+                if "dbt" in key
+                else "publication"
+                if key.startswith("published")
+                else "gates"
+                if key.endswith(("quality_gate", "ledger_balances"))
+                else "ingestion"
+            )
+            phases[phase] = phases.get(phase, 0.0) + (step.end_time - step.start_time)
+    return phases
+
+
+def rows_read(warehouse: Path) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            "SELECT sum(rows_read) FROM audit.current_delivery WHERE status = 'loaded'"
+        ).fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=5)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--work", type=Path, default=Path("data/benchmark"))
+    args = parser.parse_args()
+
+    work = args.work.resolve()
+    inbox = work / "inbox"
+    last = START + timedelta(days=args.days)
+    if not (inbox / "jd_orders" / f"jd_orders_{last:%Y%m%d}.xlsx").exists():
+        from orchestration.generator import generate
+
+        generate(inbox, START, last, scale=args.scale)
+    files = [p for p in inbox.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+
+    redcat = str(REPOSITORY_ROOT / ".venv/bin/redcat")
+    results = {}
+    run = work / "run"
+    subprocess.run(["rm", "-rf", str(run)], check=True)
+    environment = dict(
+        os.environ,
+        REDCAT_INBOX=str(inbox),
+        REDCAT_WAREHOUSE=str(run / "redcat.duckdb"),
+        REDCAT_PUBLISHED=str(run / "analytics.duckdb"),
+        REDCAT_LAKE=str(run / "lake"),
+        DAGSTER_HOME=str(run / "dagster_home"),
+    )
+    (run / "dagster_home").mkdir(parents=True)
+    (run / "dagster_home" / "dagster.yaml").write_text(
+        (REPOSITORY_ROOT / "deploy/dagster.yaml").read_text()
+    )
+    first_end = last - timedelta(days=1)
+    for name, start, end in (
+        ("first load", START, first_end),
+        ("nightly run", last, last),
+        ("night, nothing changed", last, last),
+    ):
+        seconds, peak, code = measured(
+            [redcat, "run", "--start", f"{start}", "--end", f"{end}"], environment
+        )
+        if code:
+            sys.exit(f"{name} failed with exit code {code}")
+        results[name] = (seconds, peak, step_phases(run / "dagster_home"))
+    rows = rows_read(run / "redcat.duckdb")
+    # The plain script runs the models' compiled SQL: compile it first, outside the timing.
+    compiled = work / "compiled"
+    subprocess.run(
+        [str(REPOSITORY_ROOT / ".venv/bin/dbt"), "compile", "--quiet", "--profiles-dir",
+         "profiles", "--target-path", str(compiled)],
+        env=dict(os.environ, REDCAT_WAREHOUSE=str(work / "compile.duckdb")),
+        cwd=REPOSITORY_ROOT, check=True,
+    )  # fmt: skip
+    plain_seconds, plain_peak, code = measured(
+        [sys.executable, str(REPOSITORY_ROOT / "benchmarks/plain.py"), str(inbox),
+         str(work / "plain"), f"{START}", f"{first_end}", str(compiled / "manifest.json")],
+        dict(os.environ),
+    )  # fmt: skip
+    if code:
+        sys.exit(f"the plain script failed with exit code {code}")
+
+    first_seconds = results["first load"][0]
+    print(
+        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"scale {args.scale}, {args.days} days: {len(files)} files, {size / 1e9:.2f} GB, "
+        f"{rows:,} rows\n"
+    )
+    print("| run / phase | wall time | rows/s | peak RSS | vs the plain script |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| plain script, {args.days} days | {plain_seconds:,.0f} s | "
+        f"{rows / plain_seconds:,.0f} | {plain_peak / 2**30:.2f} GiB | 1.00× |"
+    )
+    for name, (seconds, peak, phases) in results.items():
+        share = (
+            f" ({seconds / first_seconds:.1%} of the first load)" if name != "first load" else ""
+        )
+        print(
+            f"| redcat {name}{share} | {seconds:,.0f} s | "
+            f"{rows / seconds if name == 'first load' else 0:,.0f} | {peak / 2**30:.2f} GiB | "
+            f"{seconds / plain_seconds:.2f}× |"
+        )
+        if name == "first load":
+            for phase, phase_seconds in phases.items():
+                print(
+                    f"| — {phase} | {phase_seconds:,.0f} s | {rows / phase_seconds:,.0f} | | "
+                    f"{phase_seconds / plain_seconds:.2f}× |"
+                )
+
+
+if __name__ == "__main__":
+    main()
