@@ -12,15 +12,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
-from orchestration.defs.failures import one_line_failures
-from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
+from orchestration.lib.expected_failures import one_line_failures
+from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib import lake
-from orchestration.lib.progress import progress_bar
 from orchestration.lib.publication import last_published_fingerprint, record_build
 from orchestration.lib.settings import Settings
-
-redcat_dbt_project = dbt_project()
 
 
 class RedcatDbtTranslator(DagsterDbtTranslator):
@@ -63,10 +60,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         return
     invocation = dbt.cli(["build", *target], context=context)
     try:
-        with progress_bar("dbt build", "node") as bar:  # a counter: events per node vary
-            for event in invocation.stream():
-                bar.update()
-                yield event
+        yield from invocation.stream()
         if not target:
             record_build(settings.warehouse, built_from)
     finally:
