@@ -11,10 +11,10 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
-
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
 from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
 from orchestration.lib import lake
 from orchestration.lib.publication import last_published_fingerprint, record_build
 from orchestration.lib.settings import Settings
