@@ -1,0 +1,26 @@
+"""Dump dates: the one partitioning every asset shares, so a backfill is one run."""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+
+import dagster as dg
+
+from orchestration.lib.settings import BUSINESS_TIME_ZONE
+
+DUMP_DATES = dg.DailyPartitionsDefinition(
+    start_date="2025-01-01", timezone=BUSINESS_TIME_ZONE, fmt="%Y-%m-%d"
+)
+
+# Files are independent but the warehouse takes one writer: a range of days is one run.
+# (backfill_policy is marked beta in Dagster 1.13; we rely on it deliberately.)
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+SINGLE_RUN = dg.BackfillPolicy.single_run()
+
+# Every step that opens the warehouse for writing takes a slot of this pool.
+WAREHOUSE_POOL = "redcat_warehouse"
+
+
+def dump_dates_of(context: dg.AssetExecutionContext) -> list[date]:
+    return [date.fromisoformat(key) for key in context.partition_keys]
