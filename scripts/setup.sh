@@ -9,7 +9,11 @@ if ! "$python" -m uv --version >/dev/null 2>&1; then
   "$python" -m pip install --quiet --disable-pip-version-check "uv==0.13.8"
 fi
 echo "==> installing the locked environment into .venv"
+# --all-extras: the dev tools and the `spark` group (dbt-spark, pyspark: README, Scale out).
 UV_PYTHON_DOWNLOADS=never "$python" -m uv sync --frozen --all-extras --python "$python" --quiet
+if ! command -v java >/dev/null; then
+  echo "note: no java on PATH: the spark target (REDCAT_ENGINE=spark, pytest -m spark) needs Java 17"
+fi
 # Dagster reads the dbt manifest when it loads; build it here, not only under `dagster dev`.
 echo "==> parsing the dbt project"
 .venv/bin/dbt parse --profiles-dir profiles --target-path dbt_project/target --quiet
