@@ -12,6 +12,7 @@ are in orchestration/lib/row_rules.py.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 from collections.abc import Sequence
@@ -20,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from orchestration.lib import audit, lake, row_rules
 from orchestration.lib.personal_data import buyer_key
 from orchestration.lib.readers import REDELIVER, FileRefused
-from orchestration.lib.settings import Settings
+from orchestration.lib.settings import DuckDBLimits, Settings
 from orchestration.lib.source_spec import SourceSpec
-from orchestration.lib.warehouse import connect, scratch
+from orchestration.lib.warehouse import configure, connect, scratch
 
 
 class MissingDump(Exception):
@@ -134,40 +136,47 @@ def stage_dump(
     misfiled file is. Never opens the warehouse."""
     path = _dump_path(spec, dump_date, settings.inbox)
     sha256 = file_sha256(path)
-    with scratch(settings.duckdb_limits) as connection:
-        # The latest delivery decides: the same bytes again are a no-op only if they loaded.
-        current = audit.current_delivery(connection, settings.lake, spec.name, dump_date)
-        if current and (current["sha256"], current["status"]) == (sha256, audit.LOADED):
-            return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
-        try:
-            if path.name != spec.file_name(dump_date):
-                raise FileRefused(
-                    path,
-                    f"{spec.name} dumps are .{spec.extension} files; deliver the day's export "
-                    f"as {spec.file_name(dump_date)}, remove {path.name} and re-run the day",
-                )
-            if path.stat().st_size == 0:
-                raise FileRefused(
-                    path,
-                    "empty file (0 bytes), probably a cut transfer (a day with no data still "
-                    f"has its header, or an empty gzip for clicks); {REDELIVER}",
-                )
-            incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
-            return _replace_partition(
-                connection, spec, dump_date, path, sha256, incoming, dropped, settings.lake
+    connection = _scratch_of_this_process(settings.duckdb_limits)
+    # The latest delivery decides: the same bytes again are a no-op only if they loaded.
+    current = audit.current_delivery(connection, settings.lake, spec.name, dump_date)
+    if current and (current["sha256"], current["status"]) == (sha256, audit.LOADED):
+        return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
+    try:
+        if path.name != spec.file_name(dump_date):
+            raise FileRefused(
+                path,
+                f"{spec.name} dumps are .{spec.extension} files; deliver the day's export "
+                f"as {spec.file_name(dump_date)}, remove {path.name} and re-run the day",
             )
-        except FileRefused as refusal:
-            audit.record_delivery(
-                connection,
-                settings.lake,
-                source=spec.name,
-                dump_date=dump_date,
-                file_name=path.name,
-                sha256=sha256,
-                status=audit.REFUSED,
-                refusal_reason=refusal.reason,
+        if path.stat().st_size == 0:
+            raise FileRefused(
+                path,
+                "empty file (0 bytes), probably a cut transfer (a day with no data still "
+                f"has its header, or an empty gzip for clicks); {REDELIVER}",
             )
-            raise
+        incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
+        return _replace_partition(
+            connection, spec, dump_date, path, sha256, incoming, dropped, settings.lake
+        )
+    except FileRefused as refusal:
+        audit.record_delivery(
+            connection,
+            settings.lake,
+            source=spec.name,
+            dump_date=dump_date,
+            file_name=path.name,
+            sha256=sha256,
+            status=audit.REFUSED,
+            refusal_reason=refusal.reason,
+        )
+        raise
+
+
+@functools.cache
+def _scratch_of_this_process(limits: DuckDBLimits) -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per process, kept open across its files: opening one costs more
+    than staging a small dump."""
+    return configure(duckdb.connect(), limits)
 
 
 def finish_loading(
@@ -315,8 +324,10 @@ def _replace_partition(
     stored = ", ".join(name for name, _ in spec.stored_columns)
     connection.register("incoming", incoming)
     connection.execute(
-        f"CREATE TEMP TABLE judged_rows AS {row_rules.judge_sql(spec)}", {"dump_date": dump_date}
+        f"CREATE OR REPLACE TEMP TABLE judged_rows AS {row_rules.judge_sql(spec)}",
+        {"dump_date": dump_date},
     )
+    connection.unregister("incoming")
     wrong_date = row_rules.wrong_date_reason(connection, spec, dump_date)
     if wrong_date:
         raise FileRefused(path, wrong_date)
@@ -369,7 +380,6 @@ def _replace_partition(
         dropped_columns=dropped,
     )
     connection.execute("DROP TABLE judged_rows")
-    connection.unregister("incoming")
     return LoadResult(
         spec.name,
         dump_date,

@@ -31,16 +31,22 @@ def scratch(limits: DuckDBLimits) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
+def configure(
+    connection: duckdb.DuckDBPyConnection, limits: DuckDBLimits
+) -> duckdb.DuckDBPyConnection:
+    # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
+    connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")
+    connection.execute(f"SET memory_limit = {sql_literal(limits.memory_limit)}")
+    connection.execute("SET threads = ?", [limits.threads])
+    return connection
+
+
 @contextmanager
 def _configured(
     connection: duckdb.DuckDBPyConnection, limits: DuckDBLimits
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
-        # Set after opening: as a connect option, DuckDB would need to autoload ICU first.
-        connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")
-        connection.execute(f"SET memory_limit = {sql_literal(limits.memory_limit)}")
-        connection.execute("SET threads = ?", [limits.threads])
-        yield connection
+        yield configure(connection, limits)
     finally:
         connection.close()
 
