@@ -9,17 +9,21 @@ import yaml
 
 from tests.conftest import REPOSITORY_ROOT
 
-# Published schema, the dbt yml that documents it, and the yml key of its nodes.
+# Published schema, the dbt ymls that document it (one per mart), and the yml key of its nodes.
 DOCUMENTATION = {
-    "marts": (REPOSITORY_ROOT / "dbt_project/models/marts/_marts__models.yml", "models"),
-    "reference": (REPOSITORY_ROOT / "dbt_project/seeds/_seeds.yml", "seeds"),
+    "marts": ("dbt_project/models/marts/*.yml", "models"),
+    "reference": ("dbt_project/seeds/_seeds.yml", "seeds"),
 }
 
 
 def documented(schema: str) -> dict[str, tuple[str, dict[str, str]]]:
     """Per table: its description and its columns' descriptions, as written in dbt."""
-    path, key = DOCUMENTATION[schema]
-    nodes = yaml.safe_load(path.read_text(encoding="utf-8"))[key]
+    pattern, key = DOCUMENTATION[schema]
+    nodes = [
+        node
+        for path in sorted(REPOSITORY_ROOT.glob(pattern))
+        for node in yaml.safe_load(path.read_text(encoding="utf-8"))[key]
+    ]
     return {
         node["name"]: (
             node["description"].strip(),

@@ -13,6 +13,24 @@
         sum({{ relation }}.total_cost_exact) as total_cost_exact
 {%- endmacro %}
 
+{#- The cost of a sum_note_costs row `relation`, rounded to cents once over the group; a group
+    met by a left join without notes costs 0.00. -#}
+{% macro note_cost_totals(relation) -%}
+    coalesce({{ relation }}.notes, 0) as notes,
+        {{ to_money('coalesce(' ~ relation ~ '.ad_spend, 0)') }} as ad_spend,
+        {{ to_money('coalesce(' ~ relation ~ '.kol_fees, 0)') }} as kol_fees,
+        {{ to_money('coalesce(' ~ relation ~ '.platform_fee_exact, 0)') }} as platform_fee,
+        {{ to_money('coalesce(' ~ relation ~ '.total_cost_exact, 0)') }} as total_cost
+{%- endmacro %}
+
+{#- Rule (CONTRACT 2, Cost): roi_tN = gross GMV in window T+N ÷ total cost, for each of
+    `windows`; over a row of click_outcome_totals and note_cost_totals. -#}
+{% macro roi_by_window(windows=var('conversion_windows')) -%}
+    {%- for n in windows %}
+        {{ safe_ratio('gmv_t' ~ n, 'total_cost') }} as roi_t{{ n }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- A group's funnel, conversions in each of `windows` and their completeness, summed over its
     clicks; use inside an aggregate over int_click_outcomes. -#}
 {% macro sum_click_outcomes(windows=var('conversion_windows')) -%}

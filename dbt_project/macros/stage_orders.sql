@@ -9,7 +9,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', platform ~ '_orders') }}
+    select * from {{ source('raw', var('order_sources')[platform]) }}
 
 ),
 

@@ -1,5 +1,6 @@
 -- fct_orders obeys the attribution and conversion rules row by row:
---   lag_days is set exactly for attributed paid orders, and is never negative;
+--   is_attributed_conversion and lag_days are set exactly for attributed paid orders, and
+--   lag_days is never negative;
 --   click fields are set exactly where the CID matched a click (attributed, paid_before_click);
 --   organic orders have no CID, others have one;
 --   unpaid orders have gross_gmv = net_gmv = 0 and no paid_date;
@@ -10,6 +11,7 @@ select
     platform,
     order_id,
     attribution_status,
+    is_attributed_conversion,
     paid_at,
     click_ts,
     lag_days,
@@ -17,7 +19,8 @@ select
     net_gmv
 
 from {{ ref('fct_orders') }}
-where (lag_days is not null) <> (attribution_status = 'attributed' and paid_at is not null)
+where is_attributed_conversion <> (attribution_status = 'attributed' and paid_at is not null)
+    or (lag_days is not null) <> is_attributed_conversion
     or lag_days < 0
     or (click_ts is not null) <> (attribution_status in ('attributed', 'paid_before_click'))
     or (note_id is not null) <> (attribution_status in ('attributed', 'paid_before_click'))

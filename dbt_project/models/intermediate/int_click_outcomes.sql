@@ -1,13 +1,14 @@
 -- One row per click (cid) with everything that happened after it, ready to be summed by note,
 -- campaign or KOL:
 --   funnel events of the click's CID (deduplicated; events whose CID matches no click count nowhere)
---   Window rule (CONTRACT 2, Lag): the window T+N holds attributed paid orders with lag_days
---     0..N, for N in var('conversion_windows') (1, 7, 15, 30); orders_after_t7 / _t15 count
---     lags 8..30 / 16..30 for the shares after T+7 / T+15.
+--   Window rule (CONTRACT 2, Lag): the window T+N holds attributed conversions with lag_days
+--     0..N, for N in var('conversion_windows') (1, 7, 15, 30); orders_after_tN counts lags
+--     N+1..var('max_lag_days') for N in var('share_after_windows') (7, 15): the shares after T+N.
 --   Maturity flags tN_complete of the click's window (macro is_window_complete over
 --     int_order_dumps_loaded for the click's platform).
 
 {%- set windows = var('conversion_windows') %}
+{%- set after_windows = var('share_after_windows') %}
 {%- set max_lag = var('max_lag_days') %}
 
 with
@@ -59,8 +60,7 @@ conversions as (
         net_gmv
 
     from orders
-    where attribution_status = 'attributed'
-        and is_paid
+    where is_attributed_conversion
 
 ),
 
@@ -73,8 +73,9 @@ conversions_per_click as (
         sum(case when lag_days between 0 and {{ n }} then gross_gmv else 0 end) as gmv_t{{ n }},
         sum(case when lag_days between 0 and {{ n }} then net_gmv else 0 end) as net_gmv_t{{ n }},
         {%- endfor %}
-        sum(case when lag_days between 8 and {{ max_lag }} then 1 else 0 end) as orders_after_t7,
-        sum(case when lag_days between 16 and {{ max_lag }} then 1 else 0 end) as orders_after_t15,
+        {%- for n in after_windows %}
+        sum(case when lag_days between {{ n + 1 }} and {{ max_lag }} then 1 else 0 end) as orders_after_t{{ n }},
+        {%- endfor %}
         count(*) as orders_any_lag,
         sum(gross_gmv) as gmv_any_lag
 
@@ -104,8 +105,9 @@ final as (
         cast(coalesce(conversions_per_click.gmv_t{{ n }}, 0) as {{ type_money() }}) as gmv_t{{ n }},
         cast(coalesce(conversions_per_click.net_gmv_t{{ n }}, 0) as {{ type_money() }}) as net_gmv_t{{ n }},
         {%- endfor %}
-        cast(coalesce(conversions_per_click.orders_after_t7, 0) as {{ dbt.type_bigint() }}) as orders_after_t7,
-        cast(coalesce(conversions_per_click.orders_after_t15, 0) as {{ dbt.type_bigint() }}) as orders_after_t15,
+        {%- for n in after_windows %}
+        cast(coalesce(conversions_per_click.orders_after_t{{ n }}, 0) as {{ dbt.type_bigint() }}) as orders_after_t{{ n }},
+        {%- endfor %}
         cast(coalesce(conversions_per_click.orders_any_lag, 0) as {{ dbt.type_bigint() }}) as orders_any_lag,
         cast(coalesce(conversions_per_click.gmv_any_lag, 0) as {{ type_money() }}) as gmv_any_lag,
 

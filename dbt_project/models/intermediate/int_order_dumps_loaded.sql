@@ -11,9 +11,13 @@ with
 
 platforms as (
 
-    select cast('tmall' as {{ dbt.type_string() }}) as platform, cast('tmall_orders' as {{ dbt.type_string() }}) as source_name
-    union all
-    select cast('jd' as {{ dbt.type_string() }}) as platform, cast('jd_orders' as {{ dbt.type_string() }}) as source_name
+    {%- for platform, source_name in var('order_sources').items() %}
+
+    select
+        cast('{{ platform }}' as {{ dbt.type_string() }}) as platform,
+        cast('{{ source_name }}' as {{ dbt.type_string() }}) as source_name
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 ),
 

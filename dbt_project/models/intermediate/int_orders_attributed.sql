@@ -8,8 +8,10 @@
 --     attributed         otherwise
 --     Where the CID matches a click, the order carries its click_ts, click_date, note_id,
 --     kol_id and campaign_id; otherwise they are empty.
+--   Attributed conversion: is_attributed_conversion (attributed and paid), the flag every
+--     window, lag curve and conversion count downstream filters on.
 --   Lag: lag_days = paid date - click date, both Asia/Shanghai calendar dates; set only for
---     attributed paid orders (lags beyond 30 days are kept here, and fall in no window).
+--     attributed conversions (lags beyond 30 days are kept here, and fall in no window).
 
 with
 
@@ -47,6 +49,7 @@ attributed as (
 
     select
         joined.*,
+        paid_at is not null as is_paid,
         case
             when cid is null then 'organic'
             when matched_cid is null then 'unmatched_cid'
@@ -55,6 +58,16 @@ attributed as (
         end as attribution_status
 
     from joined
+
+),
+
+converted as (
+
+    select
+        attributed.*,
+        attribution_status = 'attributed' and is_paid as is_attributed_conversion
+
+    from attributed
 
 ),
 
@@ -69,16 +82,17 @@ final as (
         created_at,
         paid_at,
         paid_date,
-        paid_at is not null as is_paid,
+        is_paid,
         order_status,
         status,
         item_title,
         item_count,
         paid_amount,
         refund_amount,
-        case when paid_at is not null then paid_amount else 0 end as gross_gmv,
-        case when paid_at is not null then paid_amount - refund_amount else 0 end as net_gmv,
+        case when is_paid then paid_amount else 0 end as gross_gmv,
+        case when is_paid then paid_amount - refund_amount else 0 end as net_gmv,
         attribution_status,
+        is_attributed_conversion,
         click_ts,
         click_date,
         note_id,
@@ -86,7 +100,7 @@ final as (
         campaign_id,
         click_platform,
         case
-            when attribution_status = 'attributed' and paid_at is not null
+            when is_attributed_conversion
                 then cast({{ dbt.datediff('click_date', 'paid_date', 'day') }} as {{ dbt.type_int() }})
         end as lag_days,
         first_dump_date,
@@ -94,7 +108,7 @@ final as (
         source_file,
         source_line
 
-    from attributed
+    from converted
 
 )
 

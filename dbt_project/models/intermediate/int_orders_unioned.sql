@@ -1,28 +1,19 @@
--- Every order row of every loaded order dump, Tmall and JD in one shape.
+-- Every order row of every loaded order dump, one staging model per platform of
+-- var('order_sources') (stg_<platform>__orders), in one shape.
+
+{%- set columns = ['platform', 'order_id', 'buyer_key', 'store_id', 'cid', 'order_status',
+                   'item_title', 'item_count', 'paid_amount', 'refund_amount', 'created_at',
+                   'paid_at', 'dump_date', 'source_file', 'source_line', 'loaded_at'] %}
 
 with
 
-tmall as (
-
-    select * from {{ ref('stg_tmall__orders') }}
-
-),
-
-jd as (
-
-    select * from {{ ref('stg_jd__orders') }}
-
-),
-
 unioned as (
 
-    {%- set columns = ['platform', 'order_id', 'buyer_key', 'store_id', 'cid', 'order_status',
-                       'item_title', 'item_count', 'paid_amount', 'refund_amount', 'created_at',
-                       'paid_at', 'dump_date', 'source_file', 'source_line', 'loaded_at'] %}
+    {%- for platform in var('order_sources') %}
 
-    select {{ columns | join(', ') }} from tmall
-    union all
-    select {{ columns | join(', ') }} from jd
+    select {{ columns | join(', ') }} from {{ ref('stg_' ~ platform ~ '__orders') }}
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 
 )
 

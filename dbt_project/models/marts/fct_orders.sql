@@ -26,6 +26,7 @@ final as (
         cast(store_id as {{ dbt.type_string() }}) as store_id,
         cast(buyer_key as {{ dbt.type_string() }}) as buyer_key,
         cast(attribution_status as {{ dbt.type_string() }}) as attribution_status,
+        cast(is_attributed_conversion as {{ dbt.type_boolean() }}) as is_attributed_conversion,
         cast(click_ts as {{ type_timestamptz() }}) as click_ts,
         cast(click_date as date) as click_date,
         cast(note_id as {{ dbt.type_string() }}) as note_id,

@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select * from {{ ref('fct_orders') }}
+    select * from {{ ref('int_orders_attributed') }}
 
 ),
 
@@ -18,15 +18,15 @@ per_day as (
         platform,
         paid_date,
         count(*) as paid_orders,
-        sum(case when attribution_status = 'attributed' then 1 else 0 end) as attributed_orders,
+        sum(case when is_attributed_conversion then 1 else 0 end) as attributed_orders,
         sum(case when attribution_status = 'organic' then 1 else 0 end) as organic_orders,
         sum(case when attribution_status = 'unmatched_cid' then 1 else 0 end) as unmatched_cid_orders,
         sum(case when attribution_status = 'paid_before_click' then 1 else 0 end) as paid_before_click_orders,
         sum(gross_gmv) as gross_gmv,
-        sum(case when attribution_status = 'attributed' then gross_gmv else 0 end) as attributed_gross_gmv
+        sum(case when is_attributed_conversion then gross_gmv else 0 end) as attributed_gross_gmv
 
     from orders
-    where paid_at is not null
+    where is_paid
     group by platform, paid_date
 
 ),

@@ -1,4 +1,5 @@
 {%- set windows = var('conversion_windows') %}
+{%- set after_windows = var('share_after_windows') %}
 
 with
 
@@ -67,8 +68,9 @@ outcomes_per_campaign as (
 
     select
         campaign_id,
-        sum(orders_after_t7) as orders_after_t7,
-        sum(orders_after_t15) as orders_after_t15,
+        {%- for n in after_windows %}
+        sum(orders_after_t{{ n }}) as orders_after_t{{ n }},
+        {%- endfor %}
         max(click_date) as last_click_date,
         {{ sum_click_outcomes() }}
 
@@ -92,23 +94,21 @@ joined as (
         campaigns.store_score,
 
         coalesce(costs_per_campaign.kols, 0) as kols,
-        coalesce(costs_per_campaign.notes, 0) as notes,
         coalesce(activity_per_campaign.impressions, 0) as impressions,
         coalesce(activity_per_campaign.reads, 0) as reads,
         coalesce(activity_per_campaign.engagements, 0) as engagements,
 
-        {{ to_money('coalesce(costs_per_campaign.ad_spend, 0)') }} as ad_spend,
-        {{ to_money('coalesce(costs_per_campaign.kol_fees, 0)') }} as kol_fees,
-        {{ to_money('coalesce(costs_per_campaign.platform_fee_exact, 0)') }} as platform_fee,
-        {{ to_money('coalesce(costs_per_campaign.total_cost_exact, 0)') }} as total_cost,
+        {{ note_cost_totals('costs_per_campaign') }},
 
         {{ click_outcome_totals('outcomes_per_campaign') }},
-        coalesce(outcomes_per_campaign.orders_after_t7, 0) as orders_after_t7,
-        coalesce(outcomes_per_campaign.orders_after_t15, 0) as orders_after_t15,
+        {%- for n in after_windows %}
+        coalesce(outcomes_per_campaign.orders_after_t{{ n }}, 0) as orders_after_t{{ n }},
+        {%- endfor %}
 
         industry_benchmarks.top50_roi as benchmark_roi,
-        lag_share_t7.share as benchmark_share_after_t7,
-        lag_share_t15.share as benchmark_share_after_t15,
+        {%- for n in after_windows %}
+        lag_share_t{{ n }}.share as benchmark_share_after_t{{ n }},
+        {%- endfor %}
 
         outcomes_per_campaign.last_click_date,
         {%- for n in windows %}
@@ -120,12 +120,22 @@ joined as (
     left join activity_per_campaign on campaigns.campaign_id = activity_per_campaign.campaign_id
     left join outcomes_per_campaign on campaigns.campaign_id = outcomes_per_campaign.campaign_id
     left join industry_benchmarks on campaigns.industry = industry_benchmarks.industry
-    left join lag_share_benchmarks as lag_share_t7
-        on campaigns.store_platform = lag_share_t7.platform
-        and lag_share_t7.after_day = 7
-    left join lag_share_benchmarks as lag_share_t15
-        on campaigns.store_platform = lag_share_t15.platform
-        and lag_share_t15.after_day = 15
+    {%- for n in after_windows %}
+    left join lag_share_benchmarks as lag_share_t{{ n }}
+        on campaigns.store_platform = lag_share_t{{ n }}.platform
+        and lag_share_t{{ n }}.after_day = {{ n }}
+    {%- endfor %}
+
+),
+
+-- Eligibility (CONTRACT 2, Red Star requirements), thresholds from dbt_project.yml
+eligibility as (
+
+    select
+        joined.*,
+        kols >= {{ var('redstar_min_kols') }} as is_redstar_eligible
+
+    from joined
 
 ),
 
@@ -164,22 +174,21 @@ final as (
         gmv_t{{ n }},
         {%- endfor %}
         net_gmv_t30,
-        {%- for n in windows %}
-        {{ safe_ratio('gmv_t' ~ n, 'total_cost') }} as roi_t{{ n }},
-        {%- endfor %}
+        {{ roi_by_window() }},
 
-        {{ safe_ratio('orders_after_t7', 'orders_t30') }} as share_after_t7,
-        {{ safe_ratio('orders_after_t15', 'orders_t30') }} as share_after_t15,
-        cast(benchmark_share_after_t7 as {{ type_ratio() }}) as benchmark_share_after_t7,
-        cast(benchmark_share_after_t15 as {{ type_ratio() }}) as benchmark_share_after_t15,
+        {%- for n in after_windows %}
+        {{ safe_ratio('orders_after_t' ~ n, 'orders_t' ~ var('max_lag_days')) }} as share_after_t{{ n }},
+        {%- endfor %}
+        {%- for n in after_windows %}
+        cast(benchmark_share_after_t{{ n }} as {{ type_ratio() }}) as benchmark_share_after_t{{ n }},
+        {%- endfor %}
         cast(benchmark_roi as {{ type_ratio() }}) as benchmark_roi,
 
-        -- Eligibility (CONTRACT 2, Red Star requirements)
-        cast(kols >= 2 as {{ dbt.type_boolean() }}) as redstar_eligible,
+        cast(is_redstar_eligible as {{ dbt.type_boolean() }}) as redstar_eligible,
         cast(
-            kols >= 2
-            and coalesce(store_score >= 4.5, false)
-            and coalesce(daily_budget_cny >= 5000, false)
+            is_redstar_eligible
+            and coalesce(store_score >= {{ var('redcat_min_store_score') }}, false)
+            and coalesce(daily_budget_cny >= {{ var('redcat_min_daily_budget_cny') }}, false)
             as {{ dbt.type_boolean() }}
         ) as redcat_eligible,
 
@@ -188,7 +197,7 @@ final as (
         cast(t{{ n }}_complete as {{ dbt.type_boolean() }}) as t{{ n }}_complete{{ ',' if not loop.last }}
         {%- endfor %}
 
-    from joined
+    from eligibility
 
 )
 

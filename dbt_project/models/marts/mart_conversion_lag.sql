@@ -52,8 +52,7 @@ conversions as (
         sum(net_gmv) as net_gmv
 
     from orders
-    where attribution_status = 'attributed'
-        and is_paid
+    where is_attributed_conversion
         and lag_days between 0 and {{ max_lag }}
     group by campaign_id, click_platform, click_date, lag_days
 

@@ -25,8 +25,7 @@ per_day as (
         sum(case when lag_days <= {{ var('max_lag_days') }} then gross_gmv else 0 end) as gross_gmv_within_t30
 
     from orders
-    where attribution_status = 'attributed'
-        and paid_at is not null
+    where is_attributed_conversion
     group by campaign_id, platform, paid_date
 
 ),

@@ -1,5 +1,5 @@
-{#- The KOL mart reports the T+7 and T+30 windows only. -#}
-{%- set windows = [7, 30] %}
+{#- The KOL mart reports the windows of var('kol_windows') only. -#}
+{%- set windows = var('kol_windows') %}
 
 with
 
@@ -73,17 +73,14 @@ joined as (
         costs.kol_id,
         costs.campaign_id,
         costs.kol_nickname,
-        costs.notes,
         coalesce(activity.impressions, 0) as impressions,
         coalesce(activity.reads, 0) as reads,
         coalesce(activity.engagements, 0) as engagements,
         {{ click_outcome_totals('outcomes', windows) }},
-        {{ to_money('costs.ad_spend') }} as ad_spend,
-        {{ to_money('costs.kol_fees') }} as kol_fees,
-        {{ to_money('costs.platform_fee_exact') }} as platform_fee,
-        {{ to_money('costs.total_cost_exact') }} as total_cost,
-        outcomes.t7_complete,
-        outcomes.t30_complete
+        {{ note_cost_totals('costs') }},
+        {%- for n in windows %}
+        outcomes.t{{ n }}_complete{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from costs_per_kol_campaign as costs
     left join activity_per_kol_campaign as activity
@@ -119,11 +116,10 @@ final as (
         kol_fees,
         platform_fee,
         total_cost,
+        {{ roi_by_window(windows) }},
         {%- for n in windows %}
-        {{ safe_ratio('gmv_t' ~ n, 'total_cost') }} as roi_t{{ n }},
+        cast(t{{ n }}_complete as {{ dbt.type_boolean() }}) as t{{ n }}_complete{{ ',' if not loop.last }}
         {%- endfor %}
-        cast(t7_complete as {{ dbt.type_boolean() }}) as t7_complete,
-        cast(t30_complete as {{ dbt.type_boolean() }}) as t30_complete
 
     from joined
 
