@@ -31,6 +31,9 @@ from orchestration.lib.settings import DuckDBLimits, Settings
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import configure, connect, scratch
 
+# Starting a worker process costs about a second: below this much to parse, one process wins.
+PARALLEL_FROM_BYTES = 16 << 20
+
 
 class MissingDump(Exception):
     """The delivery for a source and day has not arrived."""
@@ -99,7 +102,8 @@ def stage_dumps(
     results, failures = [], []
     workers = min(settings.ingest_workers, len(dump_dates))
     arguments = [(spec, day, settings, other_sources) for day in dump_dates]
-    if workers <= 1:
+    files = (spec.path(settings.inbox, day) for day in dump_dates)
+    if workers <= 1 or sum(p.stat().st_size for p in files if p.is_file()) < PARALLEL_FROM_BYTES:
         outcomes = (_staged_or_failed(*a) for a in arguments)
         return _collect(outcomes, results, failures, progress)
     # Spawned, not forked: the parent runs Dagster's threads.
