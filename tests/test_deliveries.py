@@ -5,16 +5,18 @@ loading. Every file's ledger row balances with what the tables hold."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
-from orchestration.lib.loading import load_dump
+from orchestration.lib import lake
+from orchestration.lib.loading import load_dump, stage_dumps
 from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import connect
-from tests.test_quality_bad_input import DAY, dump, rows
+from tests.dumps import DAY, deliver, dump, rows
 
 NEXT_DAY = DAY + timedelta(days=1)
 CLICKS = SOURCES_BY_NAME["rednote_clicks"]
@@ -22,12 +24,8 @@ OTHER_NOTE = "6650a1f0c2000000001e0999"
 IDENTICAL = "(identical copy; counted once)"
 
 
-def _deliver(workspace, day: date, table: list, source: str = "rednote_clicks") -> None:
-    spec = SOURCES_BY_NAME[source]
-    path = spec.path(workspace.inbox, day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(dump(source, table))
-    load_dump(spec, day, Settings.from_env())
+def _deliver(workspace, day: date, table: list) -> None:
+    deliver(workspace.inbox, CLICKS.name, day, table)
 
 
 def _clicks_of(day: date, count: int, **changes) -> list[dict]:
@@ -187,3 +185,29 @@ def test_a_warehouse_made_before_the_lake_keeps_everything_it_loaded(workspace):
         )
     ]
     _balances(workspace)
+
+
+def test_days_staged_side_by_side_equal_days_staged_one_by_one(workspace):
+    """Worker processes (spawned, each with its own DuckDB) stage what one process does."""
+    workspace.copy_examples()
+    settings = Settings.from_env()
+    days = [DAY, NEXT_DAY]
+    lakes = {}
+    for workers in (1, 2):
+        lakes[workers] = workspace.root / f"lake_{workers}"
+        staged = replace(settings, lake=lakes[workers], ingest_workers=workers)
+        for spec in (CLICKS, SOURCES_BY_NAME["jd_orders"]):
+            results, failures = stage_dumps(spec, days, staged, parallel_from_bytes=0)
+            assert not failures and len(results) == 2
+
+    def contents(root):
+        with connect(workspace.root / f"{root.name}.duckdb") as connection:
+            return {
+                str(path.relative_to(root)): connection.execute(
+                    f"SELECT * EXCLUDE (loaded_at) FROM {lake.read_sql([path], ())} ORDER BY ALL"
+                ).fetchall()
+                for path in sorted((root / "raw").rglob("*.parquet"))
+            }
+
+    assert contents(lakes[2]) == contents(lakes[1])
+    assert len(contents(lakes[1])) == 4

@@ -96,6 +96,7 @@ def stage_dumps(
     settings: Settings,
     other_sources: Sequence[SourceSpec] = (),
     progress=lambda result: None,
+    parallel_from_bytes: int = PARALLEL_FROM_BYTES,
 ) -> tuple[list[LoadResult], list[MissingDump | FileRefused]]:
     """Stage the dumps of these days into the lake, side by side in up to
     `settings.ingest_workers` processes; each result as it comes to `progress`."""
@@ -103,7 +104,7 @@ def stage_dumps(
     workers = min(settings.ingest_workers, len(dump_dates))
     arguments = [(spec, day, settings, other_sources) for day in dump_dates]
     files = (spec.path(settings.inbox, day) for day in dump_dates)
-    if workers <= 1 or sum(p.stat().st_size for p in files if p.is_file()) < PARALLEL_FROM_BYTES:
+    if workers <= 1 or sum(p.stat().st_size for p in files if p.is_file()) < parallel_from_bytes:
         outcomes = (_staged_or_failed(*a) for a in arguments)
         return _collect(outcomes, results, failures, progress)
     # Spawned, not forked: the parent runs Dagster's threads.
