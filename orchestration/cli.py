@@ -1,17 +1,29 @@
-"""`redcat generate` and `redcat run` (contract section 5)."""
+"""redcat: which RedNote notes sold the brand's products on Tmall and JD (contract section 5)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from datetime import date
+import textwrap
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-RESULT_PREVIEW_SQL = """
-SELECT campaign_id, store_platform, clicks, orders_t7, gmv_t7, total_cost, roi_t7, t30_complete
+DATES_HELP = "Dates are YYYY-MM-DD; --start and --end are both included."
+
+PREVIEW_SQL = """
+SELECT campaign_id, store_platform, total_cost, gmv_t7, roi_t7, t7_complete,
+       gmv_t30, roi_t30, t30_complete
 FROM marts.mart_campaign_roi ORDER BY campaign_id LIMIT 10
 """
+# Money in whole yuan, ROI to 2 decimals, every window figure beside whether it is final: a
+# low figure that is not final is an unfinished window, not a bad one.
+PREVIEW_LAYOUT = "{:<12}{:<9}{:>11}{:>11}{:>7}  {:<6}{:>11}{:>8}  {:<5}"
+PREVIEW_HEADER = PREVIEW_LAYOUT.format(
+    "campaign", "platform", "total_cost", "gmv_t7", "roi_t7", "final", "gmv_t30", "roi_t30", "final"
+)
 
 
 def _date(text: str) -> date:
@@ -23,28 +35,54 @@ def _date(text: str) -> date:
 
 def generate(args: argparse.Namespace) -> int:
     from orchestration.generator import generate as generate_dumps
+    from orchestration.lib.progress import draw_progress_bars_on, progress_bar
 
-    summary = generate_dumps(
-        Path(args.out), args.start, args.end, scale=args.scale, seed=args.seed, progress=print
-    )
+    draw_progress_bars_on(sys.stderr)
+    days = (args.end - args.start).days + 1
+    with progress_bar("generating", "day", total=days) as bar:
+        summary = generate_dumps(
+            Path(args.out),
+            args.start,
+            args.end,
+            scale=args.scale,
+            seed=args.seed,
+            progress=lambda _day_summary: bar.update(),
+        )
     rows = ", ".join(f"{source} {count}" for source, count in summary.rows.items())
     print(f"wrote {summary.files_written} files to {summary.out_dir} (rows: {rows})")
     print(f"recorded truth (not read by the pipeline): {summary.truth_dir}")
     return 0
 
 
+def _check_dump_dates(start: date, end: date, first_dump_date: date, time_zone: str) -> None:
+    """Only days with a partition: from REDCAT_FIRST_DUMP_DATE to the last day that has ended
+    in China (a day's dumps are complete only after it)."""
+    from orchestration.lib.settings import ConfigurationError
+
+    if end < start:
+        raise ConfigurationError(f"--end {end} is before --start {start}")
+    if start < first_dump_date:
+        raise ConfigurationError(
+            f"--start {start} is before the first dump date {first_dump_date}: start later, or "
+            "set REDCAT_FIRST_DUMP_DATE to the brand's first day"
+        )
+    today = datetime.now(ZoneInfo(time_zone)).date()
+    if end >= today:
+        raise ConfigurationError(
+            f"--end {end} has not ended yet in {time_zone}: the last dump date is "
+            f"{date.fromordinal(today.toordinal() - 1)}"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from orchestration.lib.publication import refuse_new_warehouse_over_published
-    from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, Settings
-    from orchestration.lib.warehouse import connect, scratch, sql_literal
+    from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, BUSINESS_TIME_ZONE, Settings
 
-    if args.end < args.start:
-        print("--end is before --start", file=sys.stderr)
-        return 2
     if args.allow_smaller_publication:
         os.environ[ALLOW_SMALLER_PUBLICATION] = "1"  # the run's steps read it too
     # Every setting and path checked before Dagster loads: a mistake costs seconds, not a run.
     settings = Settings.from_env()
+    _check_dump_dates(args.start, args.end, settings.first_dump_date, BUSINESS_TIME_ZONE)
     settings.check_paths()
     refuse_new_warehouse_over_published(settings)
     print(f"warehouse: {settings.warehouse}")
@@ -52,24 +90,76 @@ def run(args: argparse.Namespace) -> int:
     print(f"published: {settings.published}")
     print(f"loading dumps {args.start} .. {args.end}")
 
-    from orchestration.lib.run import run_pipeline
+    from orchestration.lib.progress import draw_progress_bars_on
+    from orchestration.run import run_pipeline
 
-    outcome = run_pipeline(args.start, args.end)
+    if args.verbose:
+        outcome = run_pipeline(args.start, args.end)
+    else:
+        # Quiet: bars, warnings and errors; dbt's line per node (on stdout) only in the UI.
+        with (
+            os.fdopen(os.dup(sys.stderr.fileno()), "w") as terminal,
+            open(os.devnull, "w") as discard,
+            contextlib.redirect_stdout(discard),
+        ):
+            draw_progress_bars_on(terminal)
+            outcome = run_pipeline(args.start, args.end, log_level="WARNING")
     if not outcome.success:
         print(f"\nredcat run FAILED (run {outcome.run_id}):", file=sys.stderr)
         for failure in outcome.failures:
             print(f"  - {failure}", file=sys.stderr)
         return 1
+    _print_preview(settings)
+    return 0
+
+
+def _preview_line(row: tuple) -> str:
+    def number(value, layout: str) -> str:
+        return "-" if value is None else layout.format(value)
+
+    def final(complete: bool | None) -> str:
+        return "-" if complete is None else "yes" if complete else "no"
+
+    campaign, platform, cost, gmv_t7, roi_t7, t7_complete, gmv_t30, roi_t30, t30_complete = row
+    return PREVIEW_LAYOUT.format(
+        campaign,
+        platform,
+        number(cost, "{:,.0f}"),
+        number(gmv_t7, "{:,.0f}"),
+        number(roi_t7, "{:.2f}"),
+        final(t7_complete),
+        number(gmv_t30, "{:,.0f}"),
+        number(roi_t30, "{:.2f}"),
+        final(t30_complete),
+    ).rstrip()
+
+
+def _print_preview(settings) -> None:
+    """The campaigns' ROI as analysts will read it: from the published file, not the warehouse."""
+    from orchestration.lib.report import default_report_path
+    from orchestration.lib.warehouse import connect, scratch, sql_literal
+
     if settings.engine == "spark":  # the marts are Spark's Parquet tables (README: Scale out)
         marts = settings.spark_warehouse / "marts.db"
-        print(f"\nmarts (Spark, Parquet): {marts}")
         table = f"read_parquet({sql_literal(str(marts / 'mart_campaign_roi' / '*.parquet'))})"
         with scratch(settings.duckdb_limits) as connection:
-            print(connection.sql(RESULT_PREVIEW_SQL.replace("marts.mart_campaign_roi", table)))
-        return 0
-    print(f"\nwarehouse: {settings.warehouse}")
-    with connect(settings.warehouse, read_only=True) as connection:
-        print(connection.sql(RESULT_PREVIEW_SQL))
+            rows = connection.sql(PREVIEW_SQL.replace("marts.mart_campaign_roi", table)).fetchall()
+        where = [f"marts (Spark, Parquet): {marts}"]
+    else:
+        with connect(settings.published, read_only=True) as connection:
+            rows = connection.sql(PREVIEW_SQL).fetchall()
+        where = [
+            f"analysts' file (open it read-only): {settings.published}",
+            f"campaign report:                    {default_report_path(settings.published)}",
+        ]
+    print("\n".join(["", PREVIEW_HEADER, *map(_preview_line, rows), "", *where]))
+
+
+def status(args: argparse.Namespace) -> int:
+    from orchestration.lib.settings import Settings
+    from orchestration.lib.status import describe_status
+
+    print(describe_status(Settings.from_env()))
     return 0
 
 
@@ -87,36 +177,85 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings_help() -> str:
+    from orchestration.lib.settings import PIPELINE_VARIABLES
+
+    names = textwrap.fill(
+        ", ".join(PIPELINE_VARIABLES), width=92, initial_indent="  ", subsequent_indent="  "
+    )
+    return (
+        f"{DATES_HELP}\n\n"
+        "Settings are environment variables, checked before any work (README: Settings):\n"
+        f"{names}\n"
+        "  DAGSTER_HOME: the Dagster instance the UI shows (default: data/dagster_home).\n"
+        "Relative paths are taken from the working directory."
+    )
+
+
+def _add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--start", required=True, type=_date, metavar="YYYY-MM-DD", help=f"first {what}, included"
+    )
+    parser.add_argument(
+        "--end", required=True, type=_date, metavar="YYYY-MM-DD", help=f"last {what}, included"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="redcat", description=__doc__)
+    settings_help = _settings_help()
+    parser = argparse.ArgumentParser(
+        prog="redcat",
+        description=__doc__,
+        epilog=settings_help,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    generating = commands.add_parser("generate", help="write sample dumps of all six sources")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=settings_help,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    generating = command("generate", "write sample dumps of all six sources, one set per day")
     generating.add_argument("--out", required=True, help="inbox folder to write into")
-    generating.add_argument("--start", required=True, type=_date)
-    generating.add_argument("--end", required=True, type=_date)
+    _add_date_range(generating, "day")
     generating.add_argument("--scale", type=float, default=1.0, help="1 = small brand, 100 = large")
     generating.add_argument("--seed", type=int, default=42)
     generating.set_defaults(handler=generate)
 
-    running = commands.add_parser("run", help="load the dumps of those dates and build every mart")
-    running.add_argument("--start", required=True, type=_date)
-    running.add_argument("--end", required=True, type=_date)
+    running = command(
+        "run", "load the dumps of those dump dates, build every mart and publish them"
+    )
+    _add_date_range(running, "dump date")
     running.add_argument(
         "--allow-smaller-publication",
         action="store_true",
         help="publish even a snapshot with fewer deliveries or from another warehouse "
         "(sets REDCAT_ALLOW_SMALLER_PUBLICATION=1)",
     )
+    running.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print a line per file and dbt's line per node instead of progress bars",
+    )
     running.set_defaults(handler=run)
 
-    reporting = commands.add_parser(
-        "report", help="write the campaign report (one HTML file) from the published marts"
+    reporting = command(
+        "report", "write the campaign report (one HTML file) from the published marts"
     )
     reporting.add_argument(
         "--out", help="HTML file to write (default: campaign_report.html beside REDCAT_PUBLISHED)"
     )
     reporting.set_defaults(handler=report)
+
+    command(
+        "status",
+        "what the warehouse holds per source, which windows are mature, the last publication",
+    ).set_defaults(handler=status)
 
     args = parser.parse_args(argv)
     from orchestration.lib.settings import ConfigurationError

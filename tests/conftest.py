@@ -82,7 +82,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 @pytest.fixture(scope="session")
 def examples_run(tmp_path_factory: pytest.TempPathFactory):
     """The examples loaded and built once by one real pipeline run, shared read-only."""
-    from orchestration.lib.run import run_pipeline
+    from orchestration.run import run_pipeline
 
     space = Workspace(tmp_path_factory.mktemp("examples"))
     space.copy_examples()
@@ -126,7 +126,7 @@ def generate_operations_days(space: Workspace) -> None:
 
 
 def _generated_and_run(space: Workspace, last_loaded: date) -> Workspace:
-    from orchestration.lib.run import run_pipeline
+    from orchestration.run import run_pipeline
 
     generate_operations_days(space)
     with pytest.MonkeyPatch.context() as patch:

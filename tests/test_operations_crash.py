@@ -26,12 +26,12 @@ LOADED_A_FILE = re.compile(rf"_{OPERATIONS_END:%Y%m%d}\.[\w.]+: loaded")
 
 class CliRun:
     """`redcat run` of the last day in its own process group: dbt runs as a grandchild, and a
-    dbt left alive would hold the warehouse's lock."""
+    dbt left alive would hold the warehouse's lock. Verbose: it prints each step's progress."""
 
     def __init__(self, environment: dict[str, str]):
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [str(REDCAT), "run", "--start", DAY, "--end", DAY],
+            [str(REDCAT), "run", "--start", DAY, "--end", DAY, "--verbose"],
             cwd=REPOSITORY_ROOT,
             env=environment,
             stdout=subprocess.PIPE,

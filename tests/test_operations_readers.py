@@ -11,7 +11,7 @@ import time
 import duckdb
 
 from orchestration.lib.loading import file_sha256
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 from tests.conftest import OPERATIONS_END, REPOSITORY_ROOT
 
 # One statement is one DuckDB transaction: the snapshot id and the mart checksum it returns

@@ -16,7 +16,7 @@ import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
 
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
 from tests.test_examples import _personal_values
 

@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 
 from orchestration.lib.loading import file_sha256
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 
 DAY_1, DAY_2, DAY_3 = date(2026, 5, 13), date(2026, 5, 14), date(2026, 5, 15)
 

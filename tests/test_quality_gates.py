@@ -17,7 +17,7 @@ import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import lake
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 from tests.conftest import EXAMPLES
 
 DAY_1, DAY_2 = date(2026, 5, 13), date(2026, 5, 14)

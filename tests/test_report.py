@@ -32,7 +32,7 @@ def report_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """40 days of generated dumps loaded, built and published by one real run. Shared
     read-only."""
     from orchestration.generator import generate
-    from orchestration.lib.run import run_pipeline
+    from orchestration.run import run_pipeline
 
     space = Workspace(tmp_path_factory.mktemp("report"))
     generate(space.inbox, REPORT_START, REPORT_END, scale=REPORT_SCALE, seed=7)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from orchestration.generator import generate
-from orchestration.lib.run import run_pipeline
+from orchestration.run import run_pipeline
 from tests.conftest import Workspace
 
 START, END = date(2026, 4, 1), date(2026, 5, 15)

@@ -11,9 +11,13 @@ import difflib
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 BUSINESS_TIME_ZONE = "Asia/Shanghai"
+# The first day of the dump-date partitions: the sample data's first day (scripts/demo.sh), so
+# the UI lists the days a brand can have, not years of empty ones. A brand sets its own.
+DEFAULT_FIRST_DUMP_DATE = date(2026, 3, 1)
 
 # Documented in the README. Good for sample data only: production refuses to start with it.
 DEVELOPMENT_BUYER_KEY_SECRET = "redcat-development-secret-not-for-production"
@@ -31,6 +35,7 @@ PIPELINE_VARIABLES = (
     "REDCAT_WAREHOUSE",
     "REDCAT_PUBLISHED",
     "REDCAT_LAKE",
+    "REDCAT_FIRST_DUMP_DATE",
     "REDCAT_INGEST_WORKERS",
     "REDCAT_ENGINE",
     "REDCAT_SPARK_WAREHOUSE",
@@ -135,6 +140,7 @@ class Settings:
     # <spark_warehouse>/marts.db/<model>/).
     engine: str = "duckdb"
     spark_warehouse: Path = Path("data/spark-warehouse")
+    first_dump_date: date = DEFAULT_FIRST_DUMP_DATE
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -165,6 +171,7 @@ class Settings:
             ingest_workers=_count("REDCAT_INGEST_WORKERS", os.cpu_count() or 1, minimum=1),
             engine=_choice("REDCAT_ENGINE", ENGINES),
             spark_warehouse=_path("REDCAT_SPARK_WAREHOUSE", "data/spark-warehouse"),
+            first_dump_date=first_dump_date(),
             buyer_key_secret=secret.encode("utf-8"),
             environment=environment,
             thresholds=Thresholds.from_env(),
@@ -202,6 +209,19 @@ class Settings:
         os.environ["REDCAT_LAKE"] = str(self.lake)
         os.environ["REDCAT_DUCKDB_MEMORY_LIMIT"] = self.duckdb_limits.memory_limit
         os.environ["REDCAT_DUCKDB_THREADS"] = str(self.duckdb_limits.threads)
+
+
+def first_dump_date() -> date:
+    """REDCAT_FIRST_DUMP_DATE: read alone too, by the partitions when Dagster loads."""
+    text = os.environ.get("REDCAT_FIRST_DUMP_DATE")
+    if not text:
+        return DEFAULT_FIRST_DUMP_DATE
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigurationError(
+            f"REDCAT_FIRST_DUMP_DATE={text!r} is not a date YYYY-MM-DD"
+        ) from None
 
 
 def _reject_unknown_variables() -> None:

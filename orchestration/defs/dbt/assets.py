@@ -11,13 +11,16 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
-from orchestration.lib.expected_failures import one_line_failures
-from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, redcat_dbt_project
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.defs.failures import one_line_failures
+from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib import lake
+from orchestration.lib.progress import progress_bar
 from orchestration.lib.publication import last_published_fingerprint, record_build
 from orchestration.lib.settings import Settings
+
+redcat_dbt_project = dbt_project()
 
 
 class RedcatDbtTranslator(DagsterDbtTranslator):
@@ -60,7 +63,10 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         return
     invocation = dbt.cli(["build", *target], context=context)
     try:
-        yield from invocation.stream()
+        with progress_bar("dbt build", "node") as bar:  # a counter: events per node vary
+            for event in invocation.stream():
+                bar.update()
+                yield event
         if not target:
             record_build(settings.warehouse, built_from)
     finally:

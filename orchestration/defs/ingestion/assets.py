@@ -2,15 +2,16 @@
 
 import dagster as dg
 
+from orchestration.defs.failures import one_line_failures
 from orchestration.defs.ingestion.sources import SOURCES
-from orchestration.lib.expected_failures import one_line_failures
+from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL, dump_dates_of
 from orchestration.lib.loading import (
     LoadResult,
     finish_loading,
     move_warehouse_tables_to_lake,
     stage_dumps,
 )
-from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL, dump_dates_of
+from orchestration.lib.progress import progress_bar
 from orchestration.lib.settings import Settings
 from orchestration.lib.source_spec import SourceSpec
 
@@ -43,16 +44,17 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             settings = Settings.from_env()
             settings.check_paths()
         move_warehouse_tables_to_lake(settings, SOURCES)
-        results, problems = stage_dumps(
-            spec,
-            dump_dates_of(context),
-            settings,
-            SOURCES,
-            progress=lambda result: context.log.info(
+        dump_dates = dump_dates_of(context)
+
+        def staged(result: LoadResult) -> None:
+            context.log.info(
                 f"{result.file_name}: {result.status}, read {result.rows_read}, staged "
                 f"{result.rows_staged}, quarantined {result.rows_quarantined}"
-            ),
-        )
+            )
+            bar.update()
+
+        with progress_bar(f"raw/{spec.name}", "file", total=len(dump_dates)) as bar:
+            results, problems = stage_dumps(spec, dump_dates, settings, SOURCES, progress=staged)
         # Rows of files that did load are staged: settle them and show them even so.
         finish_loading(spec, results, problems, settings, SOURCES)
         failures = [str(problem) for problem in problems]

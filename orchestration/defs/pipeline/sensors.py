@@ -14,12 +14,12 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.defs.dbt.assets import redcat_dbt_models
+from orchestration.defs.failures import one_line_failures
 from orchestration.defs.ingestion.sources import SOURCES
+from orchestration.defs.partitions import DUMP_DATES
 from orchestration.defs.pipeline.jobs import pipeline_job
 from orchestration.defs.publish.assets import analytics_snapshot
-from orchestration.lib.expected_failures import one_line_failures
 from orchestration.lib.loading import file_sha256
-from orchestration.lib.partitions import DUMP_DATES
 from orchestration.lib.settings import Settings
 
 DOWNSTREAM_KEYS = [*redcat_dbt_models.keys, analytics_snapshot.key]

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import redcat_dbt_models
-from orchestration.lib.expected_failures import one_line_failures
-from orchestration.lib.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.defs.failures import one_line_failures
+from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish
 from orchestration.lib.report import key_figures, write_report
 from orchestration.lib.settings import Settings

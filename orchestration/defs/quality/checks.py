@@ -18,9 +18,9 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus as Status,
 )
 
+from orchestration.defs.failures import one_line_failures
 from orchestration.defs.ingestion.sources import SOURCES
-from orchestration.lib.expected_failures import one_line_failures
-from orchestration.lib.partitions import WAREHOUSE_POOL, dump_dates_of
+from orchestration.defs.partitions import WAREHOUSE_POOL, dump_dates_of
 from orchestration.lib.quality.gates import ledger_gate, quality_gate
 from orchestration.lib.quality.outcome import GateOutcome
 from orchestration.lib.settings import Settings, Thresholds

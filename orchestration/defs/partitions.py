@@ -7,10 +7,10 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration.lib.settings import BUSINESS_TIME_ZONE
+from orchestration.lib.settings import BUSINESS_TIME_ZONE, first_dump_date
 
 DUMP_DATES = dg.DailyPartitionsDefinition(
-    start_date="2025-01-01", timezone=BUSINESS_TIME_ZONE, fmt="%Y-%m-%d"
+    start_date=first_dump_date().isoformat(), timezone=BUSINESS_TIME_ZONE, fmt="%Y-%m-%d"
 )
 
 # Files are independent but the warehouse takes one writer: a range of days is one run.

@@ -1,4 +1,5 @@
-"""Run the pipeline job over a range of dump dates: the same assets the schedule and UI use."""
+"""Run the pipeline job over a range of dump dates: the same assets the schedule and UI use,
+on the instance they use (orchestration/dagster_home.py). `redcat run`'s entry point."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from datetime import date
 
 import dagster as dg
 from dagster._core.execution.plan.objects import StepFailureData
+
+from orchestration.dagster_home import prepare_dagster_home
+from orchestration.defs.dbt.project import prepare_manifest
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -24,8 +28,9 @@ UNFINISHED = [
 # Failures the operator fixes: their message says what to do, the class name adds nothing.
 EXPECTED_ERRORS = ("ConfigurationError", "PublicationRefused")
 
-# Per-file progress is logged at INFO; Dagster's step events at DEBUG would drown it.
-QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# Per-file lines are logged at INFO, Dagster's step events at DEBUG (they would drown them).
+# `redcat run` passes WARNING unless --verbose: its progress bars say how far the run is.
+DEFAULT_LOG_LEVEL = "INFO"
 
 
 @dataclass
@@ -33,13 +38,6 @@ class RunOutcome:
     success: bool
     run_id: str
     failures: list[str]
-
-
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else ephemeral."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
 
 
 def _is_alive(pid: int) -> bool:
@@ -76,18 +74,28 @@ def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
-def run_pipeline(start: date, end: date, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+def run_pipeline(
+    start: date,
+    end: date,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = DEFAULT_LOG_LEVEL,
+) -> RunOutcome:
+    """One run over [start, end], both included, on `instance` (default: DAGSTER_HOME's, the
+    UI's)."""
+    prepare_manifest()  # the definitions read it when they load: imported only after it
     from orchestration.definitions import defs
     from orchestration.defs.pipeline.jobs import pipeline_job
 
-    instance = instance or _instance()
+    if instance is None:
+        prepare_dagster_home()
+        instance = dg.DagsterInstance.get()
     for run_id in fail_runs_of_dead_processes(instance):
         dg.get_dagster_logger().warning(
             f"run {run_id} was killed before it ended: marked failed, warehouse slot freed"
         )
     job = defs.resolve_job_def(pipeline_job.name)
     result = job.execute_in_process(
-        run_config=QUIET_RUN_CONFIG,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         instance=instance,
         tags={
             RANGE_START_TAG: start.isoformat(),
