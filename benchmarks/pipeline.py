@@ -79,7 +79,7 @@ def step_phases(dagster_home: Path) -> dict[str, float]:
         run = instance.get_run_records(limit=1)[0].dagster_run
         phases: dict[str, float] = {}
         for step in instance.get_run_step_stats(run.run_id):
-            if step.end_time is None:  # skipped: nothing changed
+            if step.start_time is None or step.end_time is None:  # skipped: nothing changed
                 continue
             key = step.step_key
             phase = (
