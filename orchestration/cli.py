@@ -39,7 +39,7 @@ def generate(args: argparse.Namespace) -> int:
 
     draw_progress_bars_on(sys.stderr)
     days = (args.end - args.start).days + 1
-    with progress_bar("generating", "day", total=days) as bar:
+    with progress_bar("generating", "days", total=days) as bar:
         summary = generate_dumps(
             Path(args.out),
             args.start,

@@ -63,7 +63,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         return
     invocation = dbt.cli(["build", *target], context=context)
     try:
-        with progress_bar("dbt build", "node") as bar:  # a counter: events per node vary
+        with progress_bar("dbt build", "nodes") as bar:  # a counter: events per node vary
             for event in invocation.stream():
                 bar.update()
                 yield event

@@ -53,7 +53,7 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             )
             bar.update()
 
-        with progress_bar(f"raw/{spec.name}", "file", total=len(dump_dates)) as bar:
+        with progress_bar(f"raw/{spec.name}", "files", total=len(dump_dates)) as bar:
             results, problems = stage_dumps(spec, dump_dates, settings, SOURCES, progress=staged)
         # Rows of files that did load are staged: settle them and show them even so.
         finish_loading(spec, results, problems, settings, SOURCES)
