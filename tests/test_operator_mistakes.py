@@ -120,6 +120,18 @@ def test_a_mistyped_warehouse_beside_a_published_file_stops_before_any_work(
     refuse_new_warehouse_over_published(Settings.from_env())
 
 
+def test_a_mistyped_lake_beside_a_published_file_stops_before_any_work(workspace, examples_run):
+    workspace.copy_state_from(examples_run)
+    mistyped = workspace.root / "lak"
+
+    result = _redcat_run(REDCAT_LAKE=str(mistyped))
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"redcat: REDCAT_LAKE='{mistyped}' holds no delivery, but")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert not mistyped.exists()
+
+
 def test_a_snapshot_of_another_warehouse_does_not_replace_the_published_file(
     workspace, examples_run
 ):

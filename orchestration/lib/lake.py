@@ -240,6 +240,10 @@ def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str
     return audit_partition(lake, "file_ledger", source, dump_date) / f"{stamp}-{sha256}.parquet"
 
 
+def has_deliveries(lake: Path) -> bool:
+    return next((lake / "audit" / "file_ledger").glob("*/*/*.parquet"), None) is not None
+
+
 def fingerprint(lake: Path, *also: bytes) -> str:
     """What the lake holds, as one hash of every file's name, size and time of writing (plus
     `also`, e.g. the models' code): equal fingerprints mean nothing was staged since."""

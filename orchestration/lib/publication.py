@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib import lake
 from orchestration.lib.settings import (
     ALLOW_SMALLER_PUBLICATION,
     BUSINESS_TIME_ZONE,
@@ -338,30 +339,44 @@ def describe_deliveries(deliveries: set[tuple[str, date]]) -> str:
 
 
 def refuse_new_warehouse_over_published(settings: Settings) -> None:
-    """Before any work: a REDCAT_WAREHOUSE that does not exist beside a published file with a
-    history is most likely a typo, and a run would build a new warehouse from only the days it
-    loads. Fails with one line unless the operator allows a smaller publication."""
-    if (
-        settings.allow_smaller_publication
-        or settings.warehouse.exists()
-        or not settings.published.is_file()
-    ):
+    """Before any work: a REDCAT_WAREHOUSE that does not exist, or a REDCAT_LAKE without a
+    delivery, beside a published file with a history is most likely a typo: a run would start
+    empty and publish only the days it loads. Fails with one line unless the operator allows
+    a smaller publication."""
+    if settings.allow_smaller_publication or not settings.published.is_file():
         return
     connection = duckdb.connect()
     try:
         connection.execute(f"ATTACH {sql_literal(str(settings.published))} AS previous (READ_ONLY)")
         last = _last_publication(connection)
+        # Published from a lake (not from a warehouse that kept its tables before the lake).
+        from_a_lake = (
+            last is not None
+            and connection.execute(
+                """SELECT count(*) FROM information_schema.columns WHERE table_catalog = 'previous'
+               AND table_name = 'published_snapshot' AND column_name = 'lake_fingerprint'"""
+            ).fetchone()[0]
+            and connection.execute(
+                """SELECT lake_fingerprint IS NOT NULL FROM previous.audit.published_snapshot
+               ORDER BY published_at DESC LIMIT 1"""
+            ).fetchone()[0]
+        )
     finally:
         connection.close()
     if last is None:
         return
+    if not settings.warehouse.exists():
+        variable, path, would = "REDCAT_WAREHOUSE", settings.warehouse, "does not exist"
+    elif from_a_lake and not lake.has_deliveries(settings.lake):
+        variable, path, would = "REDCAT_LAKE", settings.lake, "holds no delivery"
+    else:
+        return
     built_from = f" built from {last[2]}" if last[2] else ""
     raise ConfigurationError(
-        f"REDCAT_WAREHOUSE={str(settings.warehouse)!r} does not exist, but REDCAT_PUBLISHED="
-        f"{str(settings.published)!r} holds published snapshots{built_from}: a run would start "
-        "an empty warehouse and publish less. Check REDCAT_WAREHOUSE, or set "
-        f"{ALLOW_SMALLER_PUBLICATION}=1 (redcat run --allow-smaller-publication) to start a "
-        "new warehouse anyway"
+        f"{variable}={str(path)!r} {would}, but REDCAT_PUBLISHED={str(settings.published)!r} "
+        f"holds published snapshots{built_from}: a run would start empty and publish less. "
+        f"Check {variable}, or set {ALLOW_SMALLER_PUBLICATION}=1 (redcat run "
+        "--allow-smaller-publication) to start anew anyway"
     )
 
 
