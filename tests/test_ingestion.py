@@ -17,27 +17,11 @@ from orchestration.lib.settings import (
     ConfigurationError,
     Settings,
 )
+from tests.dumps import deliver, rows
 
 DAY_1, DAY_2 = date(2026, 5, 13), date(2026, 5, 14)
 TMALL = SOURCES_BY_NAME["tmall_orders"]
 ASSETS_BY_SOURCE = {a.key.path[-1]: a for a in ingestion_assets}
-
-
-def _write_tmall(workspace, dump_date: date, body_lines: list[str]) -> None:
-    header = (
-        "订单编号,买家会员名,收货人姓名,联系手机,收货地址,订单创建时间,订单付款时间,订单状态,"
-        "买家实际支付金额,退款金额,宝贝标题,宝贝总数量,店铺ID,推广点击ID"
-    )
-    path = TMALL.path(workspace.inbox, dump_date)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes("\n".join([header, *body_lines, ""]).encode("gb18030"))
-
-
-def _order(order_id: str, amount: str = "299.00", cid: str = "") -> str:
-    return (
-        f"{order_id},tb_buyer,王五,13900001234,北京市某路1号,2026-05-13 10:00:00,"
-        f"2026-05-13 10:01:00,买家已付款，等待卖家发货,{amount},0.00,精华液,1,tm_store_88,{cid}"
-    )
 
 
 def test_every_source_loads_with_ids_intact_and_no_personal_data(workspace):
@@ -68,20 +52,26 @@ def test_every_source_loads_with_ids_intact_and_no_personal_data(workspace):
 
 
 def test_redelivered_dump_replaces_its_partition(workspace):
-    _write_tmall(workspace, DAY_1, [_order("3901234567890000001"), _order("3901234567890000002")])
-    _write_tmall(workspace, DAY_2, [_order("3901234567890000009")])
-    settings = Settings.from_env()
-    load_dump(TMALL, DAY_1, settings)
-    load_dump(TMALL, DAY_2, settings)
+    deliver(workspace.inbox, TMALL.name, DAY_1, rows(TMALL.name, 2))
+    deliver(
+        workspace.inbox,
+        TMALL.name,
+        DAY_2,
+        rows(TMALL.name, 1, line_1={"订单编号": "3901234567890000009"}),
+    )
 
-    _write_tmall(workspace, DAY_1, [_order("3901234567890000001", amount="199.00")])
-    result = load_dump(TMALL, DAY_1, settings)
+    result = deliver(
+        workspace.inbox,
+        TMALL.name,
+        DAY_1,
+        rows(TMALL.name, 1, line_1={"买家实际支付金额": "199.00"}),
+    )
 
     assert result.status == "loaded"
-    rows = workspace.query(
+    staged = workspace.query(
         "SELECT dump_date, order_id, paid_amount FROM raw.tmall_orders ORDER BY dump_date"
     )
-    assert [(d, o, str(a)) for d, o, a in rows] == [
+    assert [(d, o, str(a)) for d, o, a in staged] == [
         (DAY_1, "3901234567890000001", "199.00"),
         (DAY_2, "3901234567890000009", "299.00"),
     ]
@@ -145,17 +135,18 @@ def test_a_range_of_dump_dates_loads_in_one_run(workspace):
 
 
 def test_bad_rows_are_quarantined_with_reasons_and_the_ledger_balances(workspace):
-    _write_tmall(
-        workspace,
+    result = deliver(
+        workspace.inbox,
+        TMALL.name,
         DAY_1,
-        [
-            _order("3901234567890000001"),
-            _order("3901234567890000002", amount="29x.00"),
-            _order("12345"),
-            _order("3901234567890000001"),
-        ],
+        rows(
+            TMALL.name,
+            4,
+            line_2={"买家实际支付金额": "29x.00"},
+            line_3={"订单编号": "12345"},
+            line_4={"订单编号": "3901234567890000001"},
+        ),
     )
-    result = load_dump(TMALL, DAY_1, Settings.from_env())
 
     assert (result.rows_read, result.rows_staged, result.rows_quarantined) == (4, 1, 3)
     quarantined = workspace.query(

@@ -8,6 +8,7 @@ import io
 import dagster as dg
 
 from orchestration.run import run_pipeline
+from tests import dumps
 from tests.conftest import OPERATIONS_END, marts_of
 
 TMALL_ENCODING = "gb18030"
@@ -28,11 +29,7 @@ def _redeliver_with_full_refund(path, order_id: str) -> None:
     order = next(row for row in rows if row["订单编号"] == order_id)
     order[REFUND_COLUMN] = order[PAID_COLUMN]
     order[STATUS_COLUMN] = "交易关闭"
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_bytes(text.getvalue().encode(TMALL_ENCODING))
+    path.write_bytes(dumps.dump("tmall_orders", rows))
 
 
 def test_the_last_day_after_the_others_equals_all_days_at_once(

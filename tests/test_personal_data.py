@@ -5,7 +5,6 @@ the run's output."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 from datetime import date
@@ -13,11 +12,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from orchestration.run import run_pipeline
 from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
+from tests.dumps import xlsx_bytes
 from tests.test_examples import _personal_values
 
 ENCODINGS = ("utf-8", "gb18030", "utf-16-le")
@@ -29,12 +28,8 @@ def _headerless_tmall(path: Path) -> bytes:
 
 def _headerless_jd(path: Path) -> bytes:
     grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-    buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
-        sheet = workbook.add_worksheet()
-        for number, row in enumerate(grid[1:]):
-            sheet.write_row(number, 0, [str(cell) for cell in row])
-    return buffer.getvalue()
+    first, *others = [[str(cell) for cell in row] for row in grid[1:]]
+    return xlsx_bytes(others, header=first)
 
 
 def _text_in_duckdb(path: Path) -> str:

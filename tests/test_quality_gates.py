@@ -19,6 +19,7 @@ from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import lake
 from orchestration.run import run_pipeline
 from tests.conftest import EXAMPLES
+from tests.dumps import jsonl_gz_bytes
 
 DAY_1, DAY_2 = date(2026, 5, 13), date(2026, 5, 14)
 CLICKS = SOURCES_BY_NAME["rednote_clicks"]
@@ -91,7 +92,7 @@ def _clicks_with_late_click(click_time: str, bad_cids: int = 0) -> bytes:
             record["click_time"] = click_time
     for record in records[:bad_cids]:
         record["cid"] = record["cid"][:-1]
-    return gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
+    return jsonl_gz_bytes(records)
 
 
 def test_a_click_months_late_is_loaded_and_counted(built):

@@ -1,33 +1,34 @@
-"""The bad-input corpus: small files of all six sources, each with its exact outcome.
+"""The ingestion corpus: small files of all six sources, each with its exact outcome.
 
 A refused file stages nothing, keeps whatever the day held and is in the ledger as refused
 with its reason; a file with bad rows stages the good ones and quarantines the rest with line,
 column and reason. Every loaded file balances: rows read = rows staged + rows quarantined.
-The last cases are the GX gates (on real DuckDB, through the gate functions the checks run).
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import gzip
-import io
-import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 import pytest
-import xlsxwriter
 
 from orchestration.defs.ingestion.sources import SOURCES, SOURCES_BY_NAME
-from orchestration.lib import lake
 from orchestration.lib.loading import load_dump
-from orchestration.lib.quality.gates import ledger_gate, quality_gate
 from orchestration.lib.readers import FileRefused
-from orchestration.lib.settings import Settings, Thresholds
-from orchestration.lib.warehouse import scratch
+from orchestration.lib.settings import Settings
+from tests.dumps import (
+    DAY,
+    VALID,
+    csv_bytes,
+    deliver,
+    dumped_rows,
+    first_lines,
+    jsonl_gz_bytes,
+    rows,
+    xlsx_bytes,
+)
 
-DAY = date(2026, 5, 13)
 REDELIVER = "redeliver the file under the same name and re-run the day"
 EMPTY_FILE = (
     "empty file (0 bytes), probably a cut transfer (a day with no data still has its header, "
@@ -38,158 +39,6 @@ HEADERLESS = (
     "its first row names none of the {source} columns (is the header row missing, or is it "
     f"another export?); re-export it with its header, then {REDELIVER}"
 )
-
-# One valid row per source (a dump of DAY), as the export's headers name the cells.
-VALID = {
-    "rednote_campaigns": {
-        "campaign_id": "cmp_0001",
-        "campaign_name": "618 精华液种草",
-        "brand": "Lumiere",
-        "industry": "beauty",
-        "store_platform": "tmall",
-        "store_id": "tm_store_88",
-        "start_date": "2026-05-13",
-        "end_date": "2026-06-18",
-        "daily_budget_cny": "8000.00",
-        "store_score": "4.8",
-    },
-    "rednote_note_metrics": {
-        "日期": "2026-05-13",
-        "笔记ID": "6650a1f0c2000000001e03b5",
-        "笔记标题": "油皮亲妈！这瓶精华我回购三次",
-        "博主ID": "kol_101",
-        "博主昵称": "小鹿爱护肤",
-        "计划ID": "cmp_0001",
-        "曝光量": "12000",
-        "阅读量": "3100",
-        "点击量": "4",
-        "点赞量": "210",
-        "评论量": "33",
-        "收藏量": "180",
-        "分享量": "12",
-        "关注量": "9",
-        "消费(元)": "320.50",
-        "笔记合作费用(元)": "6000.00",
-    },
-    "rednote_clicks": {
-        "cid": "00000000000000000000000000000001",
-        "click_time": "2026-05-13T10:02:11+08:00",
-        "note_id": "6650a1f0c2000000001e03b5",
-        "campaign_id": "cmp_0001",
-        "target_platform": "tmall",
-        "user_key": "u_9f2c01aa77e3b410",
-        "placement": "feed",
-    },
-    "redstar_funnel": {
-        "cid": "00000000000000000000000000000001",
-        "platform": "tmall",
-        "event_time": "2026-05-13 10:02:30",
-        "event_type": "store_visit",
-        "store_id": "tm_store_88",
-        "sku_id": "sku_a1",
-    },
-    "tmall_orders": {
-        "订单编号": "3901234567890000001",
-        "买家会员名": "tb_buyer",
-        "收货人姓名": "王五",
-        "联系手机": "13900001234",
-        "收货地址": "北京市某路1号",
-        "订单创建时间": "2026-05-13 10:00:00",
-        "订单付款时间": "2026-05-13 10:01:00",
-        "订单状态": "买家已付款，等待卖家发货",
-        "买家实际支付金额": "299.00",
-        "退款金额": "0.00",
-        "宝贝标题": "精华液",
-        "宝贝总数量": "1",
-        "店铺ID": "tm_store_88",
-        "推广点击ID": "00000000000000000000000000000001",
-    },
-    "jd_orders": {
-        "订单号": "230000000101",
-        "下单帐号": "jd_buyer",
-        "客户姓名": "赵六",
-        "联系电话": "13900001234",
-        "客户地址": "北京市某路1号",
-        "下单时间": "2026-05-13 09:40:00",
-        "付款确认时间": "2026-05-13 09:41:00",
-        "订单状态": "等待出库",
-        "应付金额": "899.00",
-        "退款金额": "0.00",
-        "商品名称": "冲锋衣",
-        "订购数量": "1",
-        "店铺ID": "jd_store_21",
-        "广告点击ID": "",
-    },
-}
-# The cell each row's number goes into, so that n rows have n distinct keys.
-KEY_CELLS = {
-    "rednote_campaigns": ("campaign_id", lambda i: f"cmp_{i:04d}"),
-    "rednote_note_metrics": ("笔记ID", lambda i: f"6650a1f0c2000000001e{i:04x}"),
-    "rednote_clicks": ("cid", lambda i: f"{i:032x}"),
-    "redstar_funnel": ("cid", lambda i: f"{i:032x}"),
-    "tmall_orders": ("订单编号", lambda i: f"{3901234567890000000 + i}"),
-    "jd_orders": ("订单号", lambda i: f"{230000000100 + i}"),
-}
-
-
-def rows(source: str, count: int = 3, **changes: dict[str, str]) -> list[dict[str, str]]:
-    """`count` valid rows with distinct keys; `changes` as line_<n>={header: value}."""
-    header, key = KEY_CELLS[source]
-    made = [VALID[source] | {header: key(i)} for i in range(1, count + 1)]
-    for name, change in changes.items():
-        made[int(name.removeprefix("line_")) - 1] |= change
-    return made
-
-
-def csv_bytes(table: list, encoding: str = "utf-8", header: list[str] | None = None) -> bytes:
-    """Dict rows under their own header, or list rows (any number of cells) as they are."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    names = header or list(next(r for r in table if isinstance(r, dict)))
-    writer.writerow(names)
-    writer.writerows(list(r.values()) if isinstance(r, dict) else r for r in table)
-    return buffer.getvalue().encode(encoding)
-
-
-def jsonl_gz_bytes(lines: list) -> bytes:
-    text = "".join((json.dumps(r) if isinstance(r, dict) else r) + "\n" for r in lines)
-    return gzip.compress(text.encode())
-
-
-def xlsx_bytes(table: list, header: list[str] | None = None) -> bytes:
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = workbook.add_worksheet()
-    names = header if header is not None else list(VALID["jd_orders"])
-    sheet.write_row(0, 0, names)
-    for number, row in enumerate(table, start=1):
-        sheet.write_row(number, 0, list(row.values()) if isinstance(row, dict) else row)
-    workbook.close()
-    return buffer.getvalue()
-
-
-ENCODED = {
-    "rednote_campaigns": lambda t: csv_bytes(t),
-    "rednote_note_metrics": lambda t: codecs.BOM_UTF8 + csv_bytes(t),
-    "rednote_clicks": jsonl_gz_bytes,
-    "redstar_funnel": lambda t: csv_bytes(t),
-    "tmall_orders": lambda t: csv_bytes(t, "gb18030"),
-    "jd_orders": xlsx_bytes,
-}
-
-
-def dump(source: str, table: list) -> bytes:
-    return ENCODED[source](table)
-
-
-def dumped_rows(source: str, count: int = 3, **changes: dict[str, str]) -> bytes:
-    """The source's own file format holding rows(source, count, **changes)."""
-    return dump(source, rows(source, count, **changes))
-
-
-def first_lines(count: int, change: dict[str, str]) -> dict[str, dict[str, str]]:
-    """The same change on lines 1 .. count, as keyword arguments of rows()."""
-    return {f"line_{i}": change for i in range(1, count + 1)}
 
 
 @dataclass(frozen=True)
@@ -585,7 +434,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_bad_input(workspace, case: Case):
+def test_each_corpus_file_has_its_exact_outcome(workspace, case: Case):
     spec = SOURCES_BY_NAME[case.source]
     path = spec.path(workspace.inbox, DAY)
     if case.file_name:
@@ -629,11 +478,8 @@ def test_bad_input(workspace, case: Case):
 
 def test_a_refused_redelivery_keeps_the_day_as_it_was(workspace):
     spec = SOURCES_BY_NAME["redstar_funnel"]
-    path = spec.path(workspace.inbox, DAY)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(dump("redstar_funnel", rows("redstar_funnel", 2)))
-    load_dump(spec, DAY, Settings.from_env())
-    path.write_bytes(b"")
+    deliver(workspace.inbox, spec.name, DAY, rows(spec.name, 2))
+    spec.path(workspace.inbox, DAY).write_bytes(b"")
 
     with pytest.raises(FileRefused, match="empty file"):
         load_dump(spec, DAY, Settings.from_env())
@@ -649,184 +495,10 @@ def test_unsplit_rows_keep_their_text_only_where_the_source_has_no_personal_data
         ("redstar_funnel", rows("redstar_funnel", 1) + [["a", "b", "c"]]),
         ("tmall_orders", rows("tmall_orders", 1) + [["3901234567890000009", "tb_buyer", "王五"]]),
     ):
-        path = SOURCES_BY_NAME[source].path(workspace.inbox, DAY)
-        path.parent.mkdir(parents=True)
-        path.write_bytes(csv_bytes(table, "gb18030" if source == "tmall_orders" else "utf-8"))
-        load_dump(SOURCES_BY_NAME[source], DAY, Settings.from_env())
+        deliver(workspace.inbox, source, DAY, table)
 
     assert dict(workspace.query("SELECT source, raw_record FROM audit.quarantine")) == {
         "redstar_funnel": '{"raw_text":"a,b,c"}',
         "tmall_orders": '{"raw_text":"withheld: the row could not be split into columns, so its '
         'personal data could not be removed"}',
     }
-
-
-# --- the GX gates ------------------------------------------------------------------------------
-
-
-def _load(workspace, source: str, day: date, table: list) -> None:
-    path = SOURCES_BY_NAME[source].path(workspace.inbox, day)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(dump(source, table))
-    load_dump(SOURCES_BY_NAME[source], day, Settings.from_env())
-
-
-def _tamper(workspace, source: str, day: date, column: str, value_sql: str) -> None:
-    """Change line 2's staged value in the lake, as a hand edit or a loader bug would."""
-    data = lake.partition(workspace.lake, f"raw.{source}", day) / lake.DATA_FILE
-    with scratch(Settings.from_env().duckdb_limits) as connection:
-        connection.execute(
-            f"""CREATE TABLE tampered AS SELECT * REPLACE (
-                    CASE WHEN source_line = 2 THEN {value_sql} ELSE {column} END AS {column})
-                FROM {lake.read_sql([data], ())}"""
-        )
-        lake.write_file(connection, "tampered", data)
-
-
-def _findings(outcome) -> list[tuple[str, str, list[str], list[str]]]:
-    return [(f.rule, f.failing, f.examples, f.where) for f in outcome.findings]
-
-
-def test_gate_passes_clean_files_and_names_what_it_checked(workspace):
-    _load(workspace, "tmall_orders", DAY, rows("tmall_orders", 3))
-    outcome = quality_gate(
-        SOURCES_BY_NAME["tmall_orders"], [DAY], Settings.from_env(), Thresholds()
-    )
-    assert outcome.passed, outcome.summary()
-    assert (outcome.rows_checked, outcome.expectations) == (3, 22)
-
-
-def test_gate_finds_staged_rows_that_break_the_spec(workspace):
-    """The GX suite re-checks what the loader staged: a row changed in raw after loading
-    (by hand, or by a loader bug) is found with its file and line."""
-    _load(workspace, "tmall_orders", DAY, rows("tmall_orders", 3))
-    _tamper(workspace, "tmall_orders", DAY, "refund_amount", "300")
-
-    outcome = quality_gate(
-        SOURCES_BY_NAME["tmall_orders"], [DAY], Settings.from_env(), Thresholds()
-    )
-
-    assert _findings(outcome) == [
-        (
-            "退款金额 ≤ 买家实际支付金额",
-            "1 of 3 rows",
-            ["(300.00, 299.00)"],
-            ["tmall_orders_20260513.csv line 2"],
-        ),
-    ]
-
-
-def test_gate_collapsed_row_count_against_the_recent_median(workspace, monkeypatch):
-    monkeypatch.setenv("REDCAT_ROW_COUNT_MIN_HISTORY", "3")
-    monkeypatch.setenv("REDCAT_ROW_COUNT_MIN_MEDIAN", "5")
-    history = [DAY - timedelta(days=n) for n in (3, 2, 1)]
-    for day, count in zip(history, (10, 12, 11), strict=True):
-        table = rows("redstar_funnel", count)
-        for row in table:
-            row["event_time"] = f"{day} 10:00:00"
-        _load(workspace, "redstar_funnel", day, table)
-    _load(workspace, "redstar_funnel", DAY, rows("redstar_funnel", 2))
-
-    outcome = quality_gate(
-        SOURCES_BY_NAME["redstar_funnel"],
-        [*history, DAY],
-        Settings.from_env(),
-        Thresholds.from_env(),
-    )
-    assert _findings(outcome) == [
-        (
-            "rows read ≥ 20% of the median of the files of the 28 days before (not collapsed)",
-            "1 of 4 dump dates",
-            ["(2, 2.2)"],
-            ["2026-05-13"],
-        ),
-    ]
-    assert [(d["rows_read"], d["recent_median"]) for d in outcome.days][1:] == [
-        (12, 10.0),
-        (11, 11.0),
-        (2, 11.0),
-    ]
-
-
-def test_ledger_gate_quarantine_share_threshold_is_a_setting(workspace, monkeypatch):
-    _load(workspace, "jd_orders", DAY, rows("jd_orders", 4, line_4={"订单状态": "未知"}))
-    spec = SOURCES_BY_NAME["jd_orders"]
-
-    outcome = ledger_gate(spec, [DAY], Settings.from_env(), Thresholds.from_env())
-    assert _findings(outcome) == [
-        (
-            "at most 1.00% of the rows read are quarantined as defects "
-            "(REDCAT_MAX_QUARANTINE_SHARE)",
-            "1 of 1 dump dates",
-            ["0.25"],
-            ["2026-05-13"],
-        ),
-    ]
-    monkeypatch.setenv("REDCAT_MAX_QUARANTINE_SHARE", "0.25")
-    assert ledger_gate(spec, [DAY], Settings.from_env(), Thresholds.from_env()).passed
-
-
-def test_ledger_gate_ignores_identical_copies_and_flags_a_missing_day(workspace):
-    _load(workspace, "rednote_clicks", DAY, rows("rednote_clicks", 2) + rows("rednote_clicks", 1))
-    spec = SOURCES_BY_NAME["rednote_clicks"]
-    missing = DAY + timedelta(days=1)
-
-    outcome = ledger_gate(spec, [DAY, missing], Settings.from_env(), Thresholds())
-
-    assert _findings(outcome) == [
-        (
-            "the dump date has a file in the ledger",
-            "1 of 2 dump dates",
-            ["(empty)"],
-            ["2026-05-14"],
-        ),
-    ]
-    assert [(d["rows_read"], d["rows_quarantined"], d["defect_rows"]) for d in outcome.days][0] == (
-        3,
-        1,
-        0,
-    )
-
-
-def test_gate_findings_of_several_days_add_up(workspace):
-    days = [DAY, DAY + timedelta(days=1)]
-    for day in days:
-        table = rows("rednote_clicks", 3)
-        for number, row in enumerate(table):
-            row |= {"cid": f"{day:%Y%m%d}{number:024x}", "click_time": f"{day}T10:00:00+08:00"}
-        _load(workspace, "rednote_clicks", day, table)
-        _tamper(workspace, "rednote_clicks", day, "placement", "'story'")
-
-    outcome = quality_gate(
-        SOURCES_BY_NAME["rednote_clicks"], days, Settings.from_env(), Thresholds()
-    )
-
-    assert outcome.rows_checked == 6
-    assert _findings(outcome) == [
-        (
-            "placement is one of feed, search, detail",
-            "2 of 6 rows",
-            ["story", "story"],
-            ["rednote_clicks_20260513.jsonl.gz line 2", "rednote_clicks_20260514.jsonl.gz line 2"],
-        )
-    ]
-
-
-def test_late_rows_pass_the_gates_and_a_row_after_the_dump_date_is_a_small_defect(workspace):
-    """Late data the contract allows never stops a run; a funnel event past midnight in the
-    previous day's file is quarantined and judged by its share."""
-    clicks = rows("rednote_clicks", 3, line_1={"click_time": "2026-03-01T09:00:00+08:00"})
-    funnel = rows("redstar_funnel", 200, line_7={"event_time": "2026-05-14 00:00:05"})
-    funnel[20]["event_time"] = "2026-01-13 10:00:00"
-    _load(workspace, "rednote_clicks", DAY, clicks)
-    _load(workspace, "redstar_funnel", DAY, funnel)
-
-    for source in ("rednote_clicks", "redstar_funnel"):
-        for gate in (quality_gate, ledger_gate):
-            outcome = gate(SOURCES_BY_NAME[source], [DAY], Settings.from_env(), Thresholds())
-            assert outcome.passed, outcome.summary()
-    assert workspace.query(
-        "SELECT rows_read, rows_staged, rows_quarantined FROM audit.current_delivery "
-        "WHERE source = 'redstar_funnel'"
-    ) == [(200, 199, 1)]
-    assert workspace.query("SELECT kind FROM audit.quarantine") == [("outside_dump_date",)]
