@@ -10,12 +10,14 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from orchestration.lib.loading import file_sha256
+from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
+from orchestration.lib.loading import file_sha256, stage_dumps
 from orchestration.lib.publication import (
     PublicationRefused,
     publish,
@@ -164,9 +166,15 @@ def test_a_one_day_run_on_a_new_warehouse_never_replaces_the_published_file_with
     odd_workspace.published.parent.mkdir(parents=True)
     shutil.copy2(examples_run.published, odd_workspace.published)
     published = file_sha256(odd_workspace.published)
-    # A new, empty warehouse: past the check before any work, as a wrong path that exists is.
+    # A new, empty warehouse and a lake with one delivery of the day: past the checks before
+    # any work, as wrong paths that exist are.
     with connect(odd_workspace.warehouse):
         pass
+    stage_dumps(
+        SOURCES_BY_NAME["rednote_campaigns"],
+        [date.fromisoformat(EXAMPLE_START)],
+        Settings.from_env(),
+    )
 
     result = _redcat_run(DAGSTER_HOME=str(odd_workspace.dagster_home))
 

@@ -82,7 +82,7 @@ def load_dump(
 ) -> LoadResult:
     """Stage one dump and show it in the warehouse: `stage_dumps` and `finish_loading` for
     one day."""
-    move_warehouse_tables_to_lake(settings, other_sources or [spec])
+    point_warehouse_at_lake(settings, other_sources or [spec])
     results, failures = stage_dumps(spec, [dump_date], settings, other_sources)
     finish_loading(spec, results, failures, settings, other_sources)
     if failures:
@@ -211,14 +211,15 @@ def finish_loading(
         lake.register_views(connection, settings.lake, all_sources or [spec])
 
 
-def move_warehouse_tables_to_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
+def point_warehouse_at_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
     """Before staging into the lake: a warehouse made before it keeps its raw and audit rows
-    in tables; move them into the lake first, so that nothing loaded is lost or overwritten."""
+    in tables; move them into the lake first, so that nothing loaded is lost or overwritten.
+    Then point the warehouse's views at this lake (a copied or moved warehouse reads its own)."""
     if not settings.warehouse.exists():
         return
     with connect(settings.warehouse) as connection:
-        if lake.migrate_to_lake(connection, settings.lake, sources):
-            lake.register_views(connection, settings.lake, sources)
+        lake.migrate_to_lake(connection, settings.lake, sources)
+        lake.register_views(connection, settings.lake, sources)
 
 
 def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:

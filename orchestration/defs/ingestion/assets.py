@@ -8,7 +8,7 @@ from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.loading import (
     LoadResult,
     finish_loading,
-    move_warehouse_tables_to_lake,
+    point_warehouse_at_lake,
     stage_dumps,
 )
 from orchestration.lib.progress import progress_bar
@@ -43,7 +43,7 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with one_line_failures():
             settings = Settings.from_env()
             settings.check_paths()
-        move_warehouse_tables_to_lake(settings, SOURCES)
+        point_warehouse_at_lake(settings, SOURCES)
         dump_dates = dump_dates_of(context)
 
         def staged(result: LoadResult) -> None:
