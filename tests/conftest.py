@@ -125,19 +125,24 @@ def generate_operations_days(space: Workspace) -> None:
     generate(space.inbox, OPERATIONS_START, OPERATIONS_END, seed=5, truth_dir=space.root / "truth")
 
 
-def _generated_and_run(space: Workspace, last_loaded: date) -> Workspace:
+def built(space: Workspace, start: date, end: date) -> Workspace:
+    """The workspace's dumps of these days loaded, built and published by one real run."""
     from orchestration.run import run_pipeline
 
-    generate_operations_days(space)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in space.environment().items():
             patch.setenv(name, value)
         patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
         patch.delenv("REDCAT_ENV", raising=False)
         with space.instance() as instance:
-            outcome = run_pipeline(OPERATIONS_START, last_loaded, instance)
+            outcome = run_pipeline(start, end, instance)
     assert outcome.success, outcome.failures
     return space
+
+
+def _generated_and_run(space: Workspace, last_loaded: date) -> Workspace:
+    generate_operations_days(space)
+    return built(space, OPERATIONS_START, last_loaded)
 
 
 @pytest.fixture(scope="session")

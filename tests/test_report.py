@@ -18,7 +18,7 @@ import duckdb
 import pytest
 from PIL import Image
 
-from tests.conftest import REPOSITORY_ROOT, Workspace
+from tests.conftest import REPOSITORY_ROOT, Workspace, built
 
 # 40 dump dates: click days up to 2026-04-10 have complete T+30 windows, later ones do not.
 REPORT_START, REPORT_END = date(2026, 4, 1), date(2026, 5, 10)
@@ -32,19 +32,10 @@ def report_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """40 days of generated dumps loaded, built and published by one real run. Shared
     read-only."""
     from orchestration.generator import generate
-    from orchestration.run import run_pipeline
 
     space = Workspace(tmp_path_factory.mktemp("report"))
     generate(space.inbox, REPORT_START, REPORT_END, scale=REPORT_SCALE, seed=7)
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in space.environment().items():
-            patch.setenv(name, value)
-        patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
-        patch.delenv("REDCAT_ENV", raising=False)
-        with space.instance() as instance:
-            outcome = run_pipeline(REPORT_START, REPORT_END, instance)
-    assert outcome.success, outcome.failures
-    return space
+    return built(space, REPORT_START, REPORT_END)
 
 
 def redcat(space: Workspace, *args: str, published: Path | None = None):
