@@ -1,9 +1,10 @@
 """The plain script redcat is measured against: the contract's work in one process, the way
 a careful analyst would write it by hand. It reads every dump with the fastest readers at
 hand (DuckDB for CSV and JSON Lines, GB18030 transcoded in bulk, calamine for the workbooks),
-casts the columns, hashes the buyer accounts, and builds the same marts with the same SQL
-(the dbt models' compiled code, executed in order): no gates, no ledger, no lake, no
-Dagster, no dbt at run time.
+keeps the rows that pass the contract's row rules and casts them (redcat's own rule SQL),
+hashes the buyer accounts, and builds the same marts with the same SQL (the dbt models'
+compiled code, executed in order): no gates, no ledger, no quarantine, no lake, no Dagster,
+no dbt at run time.
 
     python benchmarks/plain.py INBOX OUT_FOLDER START END MANIFEST
 """
@@ -26,6 +27,7 @@ from python_calamine import CalamineWorkbook
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from orchestration.defs.ingestion.sources import SOURCES  # noqa: E402
+from orchestration.lib.row_rules import judge_sql  # noqa: E402
 from orchestration.lib.settings import BUSINESS_TIME_ZONE, DEVELOPMENT_BUYER_KEY_SECRET  # noqa: E402
 from orchestration.lib.source_spec import RAW_META_COLUMNS  # noqa: E402
 from orchestration.lib.warehouse import sql_literal  # noqa: E402
@@ -64,16 +66,14 @@ def _cell(value: object) -> str | None:
 
 
 def load(connection, spec, dump_date: date, path: Path, scratch: Path, secret: bytes) -> None:
+    """Stage the file's rows that keep the contract's row rules (the same SQL as redcat's)."""
     cells = text_table(connection, spec, path, scratch)
     connection.register("cells", cells)
-    typed = ", ".join(
-        f"{c.type.value_sql(f'nullif(trim(cells.{_quoted(c.header)}), {chr(39)}{chr(39)})')} "
-        f"AS {c.name}"
-        for c in spec.columns
+    text = ", ".join(
+        f"nullif(trim(cells.{_quoted(c.header)}), '') AS {c.name}" for c in spec.columns
     )
-    select = f"""SELECT DATE '{dump_date}' AS dump_date, {sql_literal(path.name)} AS source_file,
-                        '' AS source_sha256, row_number() OVER () AS source_line,
-                        current_timestamp AS loaded_at, {typed}"""
+    select = f"""SELECT row_number() OVER () AS source_line, NULL::VARCHAR AS read_problem,
+                        NULL::VARCHAR AS raw_text, {text}"""
     if spec.buyer_account_header:
         accounts = [
             a for (a,) in connection.execute(
@@ -88,8 +88,16 @@ def load(connection, spec, dump_date: date, path: Path, scratch: Path, secret: b
         select += ", buyer_keys.buyer_key FROM cells POSITIONAL JOIN buyer_keys"
     else:
         select += " FROM cells"
-    columns = ", ".join(name for name, _ in (*RAW_META_COLUMNS, *spec.stored_columns))
-    connection.execute(f"INSERT INTO {spec.table} ({columns}) SELECT {columns} FROM ({select})")
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS {select}")
+    stored = ", ".join(name for name, _ in spec.stored_columns)
+    connection.execute(
+        f"""INSERT INTO {spec.table} (dump_date, source_file, source_sha256, source_line,
+                                      loaded_at, {stored})
+            SELECT dump_date, {sql_literal(path.name)}, '', source_line, current_timestamp,
+                   {stored}
+            FROM ({judge_sql(spec)}) WHERE bad_reason IS NULL""",
+        {"dump_date": dump_date},
+    )
     connection.execute(
         "INSERT INTO audit.file_ledger (source, dump_date, status) VALUES (?, ?, 'loaded')",
         [spec.name, dump_date],
