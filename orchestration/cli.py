@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         for failure in outcome.failures:
             print(f"  - {failure}", file=sys.stderr)
         return 1
+    if outcome.nothing_changed:
+        print("nothing changed since the last publication: nothing rebuilt, nothing published")
     _print_preview(settings)
     return 0
 

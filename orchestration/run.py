@@ -33,11 +33,16 @@ EXPECTED_ERRORS = ("ConfigurationError", "PublicationRefused")
 DEFAULT_LOG_LEVEL = "INFO"
 
 
+PUBLICATION_STEP = "published__analytics_snapshot"
+
+
 @dataclass
 class RunOutcome:
     success: bool
     run_id: str
     failures: list[str]
+    # Nothing was staged and no model changed since the last publication: nothing rebuilt.
+    nothing_changed: bool = False
 
 
 def _is_alive(pid: int) -> bool:
@@ -116,7 +121,10 @@ def run_pipeline(
                 )
         elif event.is_step_failure:
             failures.append(f"{event.step_key}: {_step_failure_text(event.step_failure_data)}")
-    return RunOutcome(result.success, result.run_id, failures)
+    skipped = {event.step_key for event in result.all_events if event.is_step_skipped}
+    return RunOutcome(
+        result.success, result.run_id, failures, result.success and PUBLICATION_STEP in skipped
+    )
 
 
 def _step_failure_text(failure: StepFailureData) -> str:

@@ -101,6 +101,7 @@ def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, b
                 outcome.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
             )
         }
+    assert outcome.nothing_changed
     assert steps["published__analytics_snapshot"] == "SKIPPED", steps
     assert materialized == {"raw"}
     assert workspace.published.read_bytes() == published_bytes

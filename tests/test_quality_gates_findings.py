@@ -3,6 +3,8 @@ what each gate checks, what it finds in staged rows and ledger figures, and wher
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, timedelta
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
@@ -10,6 +12,7 @@ from orchestration.lib import lake
 from orchestration.lib.quality.gates import ledger_gate, quality_gate
 from orchestration.lib.settings import Settings, Thresholds
 from orchestration.lib.warehouse import scratch
+from tests.conftest import REPOSITORY_ROOT
 from tests.dumps import DAY, deliver, rows
 
 
@@ -177,3 +180,17 @@ def test_late_rows_pass_the_gates_and_a_row_after_the_dump_date_is_a_small_defec
         "WHERE source = 'redstar_funnel'"
     ) == [(200, 199, 1)]
     assert workspace.query("SELECT kind FROM audit.quarantine") == [("outside_dump_date",)]
+
+
+def test_the_gates_run_where_pyspark_would_end_the_process():
+    """pyspark (installed for REDCAT_ENGINE=spark) exits with status 0 a process whose
+    __main__ has no file, as Dagster's run workers have, when GX imports it."""
+    script = (
+        "from orchestration.lib.quality.validation import great_expectations\n"
+        "great_expectations()\n"
+        "print('gates can run')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY_ROOT
+    )
+    assert result.stdout.strip() == "gates can run", result.stderr

@@ -15,6 +15,7 @@ lake through views of the same names as before (`raw.<source>`, `audit.file_ledg
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterable
@@ -242,6 +243,21 @@ def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str
 
 def has_deliveries(lake: Path) -> bool:
     return next((lake / "audit" / "file_ledger").glob("*/*/*.parquet"), None) is not None
+
+
+def models_fingerprint(manifest: Path) -> bytes:
+    """What the dbt models are, from their manifest, without what changes at every parse
+    (its metadata, each node's time of parsing): a `dbt parse` of the same project matches."""
+
+    def stable(value):
+        if isinstance(value, dict):
+            return {k: stable(v) for k, v in value.items() if k not in ("metadata", "created_at")}
+        if isinstance(value, list):
+            return [stable(v) for v in value]
+        return value
+
+    content = json.dumps(stable(json.loads(manifest.read_bytes())), sort_keys=True)
+    return hashlib.sha256(content.encode()).digest()
 
 
 def fingerprint(lake: Path, *also: bytes) -> str:

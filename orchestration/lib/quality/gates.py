@@ -29,7 +29,11 @@ from orchestration.lib.quality.rules import (
     row_metrics_sql,
     row_rules,
 )
-from orchestration.lib.quality.validation import failed_expectations, failing_locations
+from orchestration.lib.quality.validation import (
+    failed_expectations,
+    failing_locations,
+    great_expectations,
+)
 from orchestration.lib.settings import Settings, Thresholds
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import connect
@@ -38,7 +42,7 @@ from orchestration.lib.warehouse import connect
 def quality_gate(
     spec: SourceSpec, dump_dates: list[date], settings: Settings, thresholds: Thresholds
 ) -> GateOutcome:
-    import great_expectations.expectations as gxe
+    gxe = great_expectations().expectations
 
     rules = row_rules(spec)
     with connect(settings.warehouse, read_only=True) as connection:
@@ -156,7 +160,7 @@ def ledger_gate(
 
 
 def _ledger_expectations(thresholds: Thresholds) -> list:
-    import great_expectations.expectations as gxe
+    gxe = great_expectations().expectations
 
     return [
         gxe.ExpectColumnValuesToNotBeNull(

@@ -6,15 +6,35 @@ GX runs in an ephemeral context on pandas: GX through SQLAlchemy on DuckDB does 
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
+
 import pandas as pd
 
 from orchestration.lib.quality.outcome import SAMPLES
 
 
+def great_expectations() -> ModuleType:
+    """GX, imported (it takes seconds: only when a gate runs) without its optional Spark
+    support. pyspark is installed for REDCAT_ENGINE=spark, whose dbt runs in a process of its
+    own; GX would import it, and pyspark's connect module ends with status 0 any process whose
+    __main__ has no file, as Dagster's run workers have."""
+    blocked = "pyspark" not in sys.modules
+    if blocked:
+        sys.modules["pyspark"] = None  # an ImportError for GX: Spark support not installed
+    try:
+        import great_expectations
+        import great_expectations.expectations  # noqa: F401 - loaded here, used as gx.expectations
+    finally:
+        if blocked:
+            del sys.modules["pyspark"]
+    return great_expectations
+
+
 def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) -> list:
     """GX's results of the expectations the frame does not meet, each with the `location`
     values (e.g. dump dates) of its failing rows."""
-    import great_expectations as gx  # GX takes seconds to import: only here
+    gx = great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
