@@ -194,3 +194,14 @@ def test_the_gates_run_where_pyspark_would_end_the_process():
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPOSITORY_ROOT
     )
     assert result.stdout.strip() == "gates can run", result.stderr
+
+
+def test_a_day_without_rows_breaks_no_row_rule(workspace):
+    deliver(workspace.inbox, "jd_orders", DAY, [])
+    deliver(workspace.inbox, "jd_orders", DAY + timedelta(days=1), rows("jd_orders", 2))
+    days = [DAY, DAY + timedelta(days=1)]
+
+    outcome = quality_gate(SOURCES_BY_NAME["jd_orders"], days, Settings.from_env(), Thresholds())
+
+    assert outcome.passed, outcome.summary()
+    assert outcome.rows_checked == 2

@@ -109,16 +109,20 @@ def checked_rows_sql(spec: SourceSpec) -> str:
 
 
 def row_metrics_sql(spec: SourceSpec, rules: list[RowRule]) -> str:
-    """Per dump date of `$dates`: its staged rows and, per rule, how many break it."""
+    """Per dump date of `$dates` (a day without rows too): its staged rows and, per rule, how
+    many break it."""
     counts = ", ".join(
         f"count(*) FILTER (WHERE {rule.broken}) AS rule_{number}"
         for number, rule in enumerate(rules)
     )
+    zeros = ", ".join(f"coalesce(per_day.rule_{n}, 0) AS rule_{n}" for n in range(len(rules)))
     return f"""
-        SELECT day.dump_date, count(checked.dump_date) AS rows_staged, {counts}
+        SELECT day.dump_date, coalesce(per_day.rows_staged, 0) AS rows_staged, {zeros}
         FROM (SELECT unnest($dates) AS dump_date) AS day
-        LEFT JOIN ({checked_rows_sql(spec)}) AS checked USING (dump_date)
-        GROUP BY day.dump_date ORDER BY day.dump_date"""
+        LEFT JOIN (SELECT dump_date, count(*) AS rows_staged, {counts}
+                   FROM ({checked_rows_sql(spec)}) GROUP BY dump_date) AS per_day
+          USING (dump_date)
+        ORDER BY day.dump_date"""
 
 
 def examples_sql(spec: SourceSpec, rule: RowRule, samples: int) -> str:
