@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import (
     OPERATIONS_END,
@@ -24,6 +25,9 @@ from tests.conftest import (
     generate_operations_days,
     marts_of,
 )
+
+# A real webserver and daemon: minutes. CI runs it; -m "not slow" skips it locally.
+pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 SOURCES = (

@@ -15,9 +15,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 
 from orchestration.lib.loading import file_sha256
 from tests.conftest import OPERATIONS_END, REPOSITORY_ROOT, Workspace, marts_of
+
+# Runs killed mid-way, one after another: minutes. CI runs it; -m "not slow" skips it locally.
+pytestmark = pytest.mark.slow
 
 REDCAT = Path(sys.executable).parent / "redcat"
 DAY = OPERATIONS_END.isoformat()
