@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from orchestration.lib.settings import BUSINESS_TIME_ZONE
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from orchestration.lib.warehouse import sql_literal
 
 
 @dataclass(frozen=True)
@@ -44,16 +41,18 @@ class ColumnType:
         if self.required:
             checks.append(f"WHEN {cell} IS NULL THEN 'missing value'")
         if self.allowed:
-            values = ", ".join(_quote(v) for v in self.allowed)
-            checks.append(f"WHEN {cell} NOT IN ({values}) THEN {_quote('not ' + self.description)}")
+            values = ", ".join(sql_literal(v) for v in self.allowed)
+            checks.append(
+                f"WHEN {cell} NOT IN ({values}) THEN {sql_literal('not ' + self.description)}"
+            )
         if self.pattern:
             checks.append(
-                f"WHEN NOT regexp_full_match({cell}, {_quote(self.pattern)}) "
-                f"THEN {_quote('not ' + self.description)}"
+                f"WHEN NOT regexp_full_match({cell}, {sql_literal(self.pattern)}) "
+                f"THEN {sql_literal('not ' + self.description)}"
             )
         checks.append(
             f"WHEN {cell} IS NOT NULL AND {self.value_sql(cell)} IS NULL "
-            f"THEN {_quote('not ' + self.description)}"
+            f"THEN {sql_literal('not ' + self.description)}"
         )
         bounds = (
             [f"{self.value_sql(cell)} < {self.min_value}"] if self.min_value is not None else []
@@ -61,7 +60,9 @@ class ColumnType:
         if self.max_value is not None:
             bounds.append(f"{self.value_sql(cell)} > {self.max_value}")
         if bounds:
-            checks.append(f"WHEN {' OR '.join(bounds)} THEN {_quote('not ' + self.description)}")
+            checks.append(
+                f"WHEN {' OR '.join(bounds)} THEN {sql_literal('not ' + self.description)}"
+            )
         return "CASE " + " ".join(checks) + " END"
 
 
@@ -70,7 +71,8 @@ class LocalTimestamp(ColumnType):
     """`YYYY-MM-DD HH:MM:SS` wall-clock time in China, stored as an instant."""
 
     def value_sql(self, cell: str) -> str:
-        return f"timezone({_quote(BUSINESS_TIME_ZONE)}, try_strptime({cell}, '%Y-%m-%d %H:%M:%S'))"
+        local = f"try_strptime({cell}, '%Y-%m-%d %H:%M:%S')"
+        return f"timezone({sql_literal(BUSINESS_TIME_ZONE)}, {local})"
 
 
 @dataclass(frozen=True)

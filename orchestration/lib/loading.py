@@ -192,11 +192,11 @@ def finish_loading(
     all_sources: Sequence[SourceSpec] = (),
 ) -> None:
     """After staging: settle the source's conflicts across files (the results' counts follow)
-    and (re)create the warehouse's views of this lake. The one step that opens the warehouse;
-    always, once there is one, so its views never read another lake than REDCAT_LAKE."""
+    and (re)create the warehouse's views of this lake, if the lake changed (else the step's
+    start, `point_warehouse_at_lake`, already did)."""
     refused = any(isinstance(problem, FileRefused) for problem in problems)
     changed = refused or any(result.status != "unchanged" for result in results)
-    if not changed and not settings.warehouse.exists():
+    if not changed:
         return
     touched = [key for result in results for key in result.touched_keys]
     if spec.agreeing_across_files and touched:
