@@ -3,6 +3,8 @@
 import logging
 import shutil
 from collections.abc import Mapping
+from functools import cached_property
+from importlib.metadata import version
 from typing import Any
 
 import dagster as dg
@@ -12,6 +14,7 @@ from dagster_dbt import (
     DbtCliResource,
     dbt_assets,
 )
+from packaging.version import Version
 
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from orchestration.defs.failures import one_line_failures
@@ -92,5 +95,18 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
-# The dbt installed beside this Python, whether or not its environment is activated.
-dbt_resource = DbtCliResource(project_dir=redcat_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
+class InstalledDbtCliResource(DbtCliResource):
+    """Runs the dbt installed beside this Python, whether or not its environment is activated.
+
+    dagster-dbt learns dbt's version by running `dbt --version`, which asks PyPI for the latest
+    release before every build: 1.7 s online, a network timeout offline. The version of the
+    dbt-core it runs is in this environment's package metadata."""
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(version("dbt-core"))
+
+
+dbt_resource = InstalledDbtCliResource(
+    project_dir=redcat_dbt_project, dbt_executable=str(DBT_EXECUTABLE)
+)
