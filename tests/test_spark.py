@@ -4,8 +4,9 @@ reads the lake the pipeline wrote and must give DuckDB's marts, column by column
 Two datasets, one Spark dbt build each (a Spark session starts in ~15 s, and Spark takes
 ~0.3 s a query however small): the contract examples, run again through the real pipeline
 with REDCAT_ENGINE=spark (ingestion finds its files loaded, the gates pass, dbt builds every
-model, data test and unit test on Spark, publication is skipped), and a generated month, run
-on DuckDB by the pipeline and built from its lake by `dbt build --target spark`. Spark's marts
+model and runs every data test on Spark, publication is skipped), and a generated month, run
+on DuckDB by the pipeline and built from its lake by `dbt build --target spark`, with the
+unit tests. Spark's marts
 are read back from their Parquet folders <warehouse>/marts.db/<model>/ with DuckDB, as any
 engine would read them, and compared with DuckDB's.
 
@@ -112,7 +113,7 @@ def _assert_same_rows(name, columns, duck_rows, spark_rows) -> None:
 def examples_on_spark(examples_run: Workspace, tmp_path_factory) -> Workspace:
     """A copy of the examples' run (the shared one stays untouched) run again through the
     pipeline with REDCAT_ENGINE=spark: its files are loaded, the gates pass again, dbt builds
-    every model, data test and unit test on Spark, and the publication is skipped."""
+    every model and runs every data test on Spark, and the publication is skipped."""
     from orchestration.run import run_pipeline
 
     space = Workspace(tmp_path_factory.mktemp("examples_spark"))
@@ -138,10 +139,10 @@ def examples_on_spark(examples_run: Workspace, tmp_path_factory) -> Workspace:
 @pytest.fixture(scope="module")
 def month_on_spark(tmp_path_factory) -> Workspace:
     """A generated month (small brand) run through the pipeline on DuckDB, and its lake built
-    by `dbt build --target spark` as an analyst would run it. Its models and seeds only: the
-    unit tests and data tests ran on Spark with the examples, and the comparison with DuckDB's
-    marts, which passed those tests on this month, checks every row (Spark takes ~0.3 s a
-    query, so the 120 tests would double the build)."""
+    by `dbt build --target spark` with its models, seeds and unit tests (which the pipeline
+    leaves to CI). Not its data tests: they ran on Spark with the examples, and the comparison
+    with DuckDB's marts, which passed them on this month, checks every row (Spark takes ~0.3 s
+    a query, so the 110 data tests would double the build)."""
     from orchestration.generator import generate
     from orchestration.run import run_pipeline
 
@@ -160,7 +161,6 @@ def month_on_spark(tmp_path_factory) -> Workspace:
         space.root / "spark-warehouse",
         space.root,
         "--exclude-resource-type",
-        "unit_test",
         "test",
     )
     return space

@@ -78,7 +78,11 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # build and the publication (which waits on it) are skipped.
         context.log.info("nothing changed since the last publication: no dbt build, no publication")
         return
-    invocation = dbt.cli(["build", *target], context=context)
+    # The unit tests check the models' code on fixed inputs, not the data: CI runs them
+    # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
+    invocation = dbt.cli(
+        ["build", "--exclude-resource-type", "unit_test", *target], context=context
+    )
     try:
         with progress_bar("dbt build", "nodes") as bar:  # a counter: events per node vary
             for event in invocation.stream():
