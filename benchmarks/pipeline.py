@@ -223,7 +223,8 @@ def main() -> None:
         )
         print(
             f"| redcat {name}{share} | {seconds:,.0f} s | "
-            f"{rows / seconds if name == 'first load' else 0:,.0f} | {peak / 2**30:.2f} GiB | "
+            f"{f'{rows / seconds:,.0f}' if name == 'first load' else '—'} | "
+            f"{peak / 2**30:.2f} GiB | "
             f"{seconds / plain_seconds:.2f}× |"
         )
         if name == "first load":
