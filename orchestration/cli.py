@@ -47,6 +47,7 @@ def generate(args: argparse.Namespace) -> int:
             scale=args.scale,
             seed=args.seed,
             progress=lambda _day_summary: bar.update(),
+            organic_orders_per_day=args.organic_orders,
         )
     rows = ", ".join(f"{source} {count}" for source, count in summary.rows.items())
     print(f"wrote {summary.files_written} files to {summary.out_dir} (rows: {rows})")
@@ -227,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     _add_date_range(generating, "day")
     generating.add_argument("--scale", type=float, default=1.0, help="1 = small brand, 100 = large")
     generating.add_argument("--seed", type=int, default=42)
+    generating.add_argument(
+        "--organic-orders",
+        type=float,
+        help="orders per platform and day at scale 1 that no note brought (default: the "
+        "generator's, about a quarter of all orders)",
+    )
     generating.set_defaults(handler=generate)
 
     running = command(

@@ -190,6 +190,21 @@ def test_invalid_arguments(tmp_path: Path) -> None:
         generate(tmp_path, START, END, scale=0)
 
 
+def test_organic_orders_per_day_sets_the_orders_no_note_brought(tmp_path: Path) -> None:
+    """A brand whose shops sell ten times as much without RedNote: ten times the organic
+    orders, recorded among the generation's assumptions."""
+    days = 3
+    end = START + timedelta(days=days - 1)
+    busy = generate(tmp_path / "inbox", START, end, scale=1, seed=42, organic_orders_per_day=40)
+    organic = [r for r in _truth(busy, "orders_truth.csv") if r["attribution_status"] == "organic"]
+    # 40 a day and platform, weekends a little more: 2 platforms x 3 days.
+    assert 0.8 * 40 * 2 * days < len(organic) < 1.25 * 40 * 2 * days
+    parameters = json.loads((busy.truth_dir / "generation.json").read_text())
+    assert parameters["assumptions"]["organic_orders_per_platform_day_at_scale_1"] == 40
+    with pytest.raises(ValueError, match="must not be negative"):
+        generate(tmp_path / "other", START, end, organic_orders_per_day=-1)
+
+
 def test_csv_encodings_and_headers(small: GenerationSummary) -> None:
     for path in sorted((small.out_dir / "rednote_note_metrics").iterdir()):
         assert path.read_bytes().startswith(b"\xef\xbb\xbf")

@@ -84,14 +84,25 @@ def generate(
     seed: int = 42,
     truth_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    organic_orders_per_day: float | None = None,
 ) -> GenerationSummary:
     """Write the dumps of every source for every dump date in [start, end] under `out_dir`,
     and what they contain by construction (orders, clicks, notes, campaigns) to `truth_dir`
-    (default: a sibling folder named `<out_dir>_truth`). Same arguments, same bytes."""
+    (default: a sibling folder named `<out_dir>_truth`). Same arguments, same bytes.
+
+    `organic_orders_per_day` (per platform, at scale 1; default ORGANIC_ORDERS_PER_DAY) sets
+    the shops' sales that no note brought: a brand whose shops sell far more than RedNote
+    drives has many more order rows per click."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
+    if organic_orders_per_day is None:
+        organic_orders_per_day = ORGANIC_ORDERS_PER_DAY
+    if organic_orders_per_day < 0:
+        raise ValueError(
+            f"organic_orders_per_day must not be negative, got {organic_orders_per_day}"
+        )
     out_dir = Path(out_dir)
     truth_dir = Path(truth_dir) if truth_dir else out_dir.with_name(out_dir.name + "_truth")
     for source in SOURCES:
@@ -101,7 +112,7 @@ def generate(
     files: list[Path] = []
     rows = dict.fromkeys(SOURCES, 0)
     with Truth(truth_dir, end) as truth:
-        sim = _Day(world, seed, scale, end, out_dir, truth)
+        sim = _Day(world, seed, scale, end, out_dir, truth, organic_orders_per_day)
         day = start
         while day <= end:
             written = sim.run(day)
@@ -115,7 +126,11 @@ def generate(
                     f"{written['tmall_orders'][1]} tmall + {written['jd_orders'][1]} jd order rows"
                 )
             day += timedelta(days=1)
-        truth.finish(world, _parameters(start, end, scale, seed, len(files), rows))
+        parameters = _parameters(start, end, scale, seed, len(files), rows)
+        parameters["assumptions"]["organic_orders_per_platform_day_at_scale_1"] = (
+            organic_orders_per_day
+        )
+        truth.finish(world, parameters)
     return GenerationSummary(out_dir, truth_dir, start, end, tuple(files), rows)
 
 
@@ -136,7 +151,6 @@ def _parameters(
             "late_click_share": LATE_CLICK_SHARE,
             "redelivered_click_share": REDELIVERED_CLICK_SHARE,
             "paid_conversions_after_t30_share": LAG_TAIL_SHARE,
-            "organic_orders_per_platform_day_at_scale_1": ORGANIC_ORDERS_PER_DAY,
             "unmatched_cid_orders_per_day_at_scale_1": UNMATCHED_ORDERS_PER_DAY,
         },
         "files": files,
@@ -165,10 +179,18 @@ FunnelEvent = tuple[datetime, str, str, str, str, str]
 
 class _Day:
     def __init__(
-        self, world: World, seed: int, scale: float, end: date, out_dir: Path, truth: Truth
+        self,
+        world: World,
+        seed: int,
+        scale: float,
+        end: date,
+        out_dir: Path,
+        truth: Truth,
+        organic_orders_per_day: float,
     ) -> None:
         self.world = world
         self.scale = scale
+        self.organic_orders_per_day = organic_orders_per_day
         self.end = end
         self.out_dir = out_dir
         self.truth = truth
@@ -200,7 +222,8 @@ class _Day:
         for platform in PLATFORMS:
             stores = self.world.stores_listed(day, platform)
             if stores:
-                for _ in range(_poisson(rng, ORGANIC_ORDERS_PER_DAY * self.scale * weekday_factor)):
+                organic = self.organic_orders_per_day * self.scale * weekday_factor
+                for _ in range(_poisson(rng, organic)):
                     self._organic_order(day, rng.choice(stores))
         for _ in range(_poisson(rng, UNMATCHED_ORDERS_PER_DAY * self.scale * weekday_factor)):
             stores = self.world.stores_listed(day, rng.choice(PLATFORMS))
