@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/pipeline.py --scale 5 --days 30        # a quick look
 
 The first is issue 9's large brand: about 3.6 M clicks, 3.7 M funnel events and 7 M order
-rows a platform in a year (most of its shops' orders came from no note).
+rows a platform in a year (most of its shops' orders came from no note). Days start on
+2026-01-01, and redcat runs only days that have ended in China: before 2027, use fewer days.
 
 It generates `--days` + 1 days of dumps (or reuses `--work`'s), then measures, each in a fresh
 process tree whose resident memory is sampled as a whole (workers and dbt included):
@@ -26,11 +27,14 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
+
+from orchestration.lib.settings import BUSINESS_TIME_ZONE
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 START = date(2026, 1, 1)
@@ -157,6 +161,10 @@ def main() -> None:
     work = args.work.resolve()
     inbox = work / "inbox"
     last = START + timedelta(days=args.days)
+    # redcat runs only days that have ended in China: say so before generating or timing.
+    latest = datetime.now(ZoneInfo(BUSINESS_TIME_ZONE)).date() - timedelta(days=1)
+    if last > latest:
+        sys.exit(f"--days {args.days} ends on {last}, after {latest}, the last day that has ended")
     if not (inbox / "jd_orders" / f"jd_orders_{last:%Y%m%d}.xlsx").exists():
         from orchestration.generator import generate
 
