@@ -4,6 +4,10 @@
 -- An unknown status yields NULL (and fails the not_null test downstream).
 -- Applied to every order row of every dump; int_orders_latest then picks the current one.
 
+-- A view: the rows pass through once, to int_orders_latest; a table would write every order
+-- row of every dump again.
+{{ config(materialized='view') }}
+
 with
 
 orders as (
