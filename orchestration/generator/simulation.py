@@ -126,16 +126,21 @@ def generate(
                     f"{written['tmall_orders'][1]} tmall + {written['jd_orders'][1]} jd order rows"
                 )
             day += timedelta(days=1)
-        parameters = _parameters(start, end, scale, seed, len(files), rows)
-        parameters["assumptions"]["organic_orders_per_platform_day_at_scale_1"] = (
-            organic_orders_per_day
+        truth.finish(
+            world,
+            _parameters(start, end, scale, seed, organic_orders_per_day, len(files), rows),
         )
-        truth.finish(world, parameters)
     return GenerationSummary(out_dir, truth_dir, start, end, tuple(files), rows)
 
 
 def _parameters(
-    start: date, end: date, scale: float, seed: int, files: int, rows: dict[str, int]
+    start: date,
+    end: date,
+    scale: float,
+    seed: int,
+    organic_orders_per_day: float,
+    files: int,
+    rows: dict[str, int],
 ) -> dict[str, object]:
     return {
         "start": start.isoformat(),
@@ -151,6 +156,7 @@ def _parameters(
             "late_click_share": LATE_CLICK_SHARE,
             "redelivered_click_share": REDELIVERED_CLICK_SHARE,
             "paid_conversions_after_t30_share": LAG_TAIL_SHARE,
+            "organic_orders_per_platform_day_at_scale_1": organic_orders_per_day,
             "unmatched_cid_orders_per_day_at_scale_1": UNMATCHED_ORDERS_PER_DAY,
         },
         "files": files,
