@@ -15,7 +15,8 @@ process tree whose resident memory is sampled as a whole (workers and dbt includ
 4. the plain script (benchmarks/plain.py): the same files, rules and marts, no gates, no
    Dagster, no dbt, in one process.
 Per phase of the first load (from the run's Dagster step timings): ingestion (parse, check,
-write the lake), gates, dbt, publication. Prints a table to paste into the README.
+write the lake), gates, dbt, publication, each with its time and the peak memory sampled
+while its steps ran. Prints a table to paste into the README.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.lib.settings import BUSINESS_TIME_ZONE
+from orchestration.lib.warehouse import sql_literal
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 START = date(2026, 1, 1)
@@ -59,32 +61,42 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measured(command: list[str], environment: dict[str, str]) -> tuple[float, int, int]:
-    """(seconds, peak resident bytes of the process tree, exit code) of a command."""
+def measured(
+    command: list[str], environment: dict[str, str]
+) -> tuple[float, list[tuple[float, int]], int]:
+    """(seconds, samples (epoch second, resident bytes of the process tree), exit code) of a
+    command."""
     began = time.perf_counter()
     process = subprocess.Popen(
         command, env=environment, cwd=REPOSITORY_ROOT, stdout=subprocess.DEVNULL
     )
-    peak = 0
+    samples: list[tuple[float, int]] = []
 
     def sample() -> None:
-        nonlocal peak
         while process.poll() is None:
-            peak = max(peak, _tree_rss(process.pid))
+            samples.append((time.time(), _tree_rss(process.pid)))
             time.sleep(0.2)
 
     sampler = threading.Thread(target=sample)
     sampler.start()
     code = process.wait()
     sampler.join()
-    return time.perf_counter() - began, peak, code
+    return time.perf_counter() - began, samples, code
 
 
-def step_phases(dagster_home: Path) -> dict[str, float]:
-    """Seconds per phase of the latest run, from its step timings."""
+def peak(samples: list[tuple[float, int]], spans: list[tuple[float, float]] | None = None) -> int:
+    """The highest sample, or the highest taken within `spans` (start, end epoch seconds)."""
+    return max(
+        (rss for at, rss in samples if spans is None or any(a <= at <= b for a, b in spans)),
+        default=0,
+    )
+
+
+def step_phases(dagster_home: Path) -> dict[str, list[tuple[float, float]]]:
+    """The (start, end) epoch seconds of the latest run's steps, by phase."""
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         run = instance.get_run_records(limit=1)[0].dagster_run
-        phases: dict[str, float] = {}
+        phases: dict[str, list[tuple[float, float]]] = {}
         for step in instance.get_run_step_stats(run.run_id):
             if step.start_time is None or step.end_time is None:  # skipped: nothing changed
                 continue
@@ -98,7 +110,7 @@ def step_phases(dagster_home: Path) -> dict[str, float]:
                 if key.endswith(("quality_gate", "ledger_balances"))
                 else "ingestion"
             )
-            phases[phase] = phases.get(phase, 0.0) + (step.end_time - step.start_time)
+            phases.setdefault(phase, []).append((step.start_time, step.end_time))
     return phases
 
 
@@ -119,8 +131,8 @@ def same_marts(published: Path, plain: Path) -> bool:
     """The contract's marts of redcat's first load and of the plain script hold the same rows
     (columns both have; the plain script keeps no file provenance)."""
     with duckdb.connect() as connection:
-        connection.execute(f"ATTACH '{published}' AS redcat (READ_ONLY)")
-        connection.execute(f"ATTACH '{plain}' AS plain (READ_ONLY)")
+        connection.execute(f"ATTACH {sql_literal(str(published))} AS redcat (READ_ONLY)")
+        connection.execute(f"ATTACH {sql_literal(str(plain))} AS plain (READ_ONLY)")
         for mart in CONTRACT_MARTS:
             columns = ", ".join(
                 name
@@ -198,7 +210,7 @@ def main() -> None:
         env=dict(os.environ, REDCAT_WAREHOUSE=str(compiled / "redcat.duckdb")),
         cwd=REPOSITORY_ROOT, check=True,
     )  # fmt: skip
-    plain_seconds, plain_peak, code = measured(
+    plain_seconds, plain_samples, code = measured(
         [sys.executable, str(REPOSITORY_ROOT / "benchmarks/plain.py"), str(inbox),
          str(work / "plain"), f"{START}", f"{first_end}", str(compiled / "manifest.json")],
         dict(os.environ),
@@ -210,12 +222,12 @@ def main() -> None:
         ("nightly run", last, last),
         ("night, nothing changed", last, last),
     ):
-        seconds, peak, code = measured(
+        seconds, samples, code = measured(
             [redcat, "run", "--start", f"{start}", "--end", f"{end}"], environment
         )
         if code:
             sys.exit(f"{name} failed with exit code {code}")
-        results[name] = (seconds, peak, step_phases(run / "dagster_home"))
+        results[name] = (seconds, samples, step_phases(run / "dagster_home"))
         if name == "first load":
             same = same_marts(run / "analytics.duckdb", work / "plain" / "redcat.duckdb")
     rows = rows_read(run / "redcat.duckdb")
@@ -231,22 +243,24 @@ def main() -> None:
     print("|---|---|---|---|---|")
     print(
         f"| plain script, {args.days} days | {plain_seconds:,.0f} s | "
-        f"{rows / plain_seconds:,.0f} | {plain_peak / 2**30:.2f} GiB | 1.00× |"
+        f"{rows / plain_seconds:,.0f} | {peak(plain_samples) / 2**30:.2f} GiB | 1.00× |"
     )
-    for name, (seconds, peak, phases) in results.items():
+    for name, (seconds, samples, phases) in results.items():
         share = (
             f" ({seconds / first_seconds:.1%} of the first load)" if name != "first load" else ""
         )
         print(
             f"| redcat {name}{share} | {seconds:,.0f} s | "
             f"{f'{rows / seconds:,.0f}' if name == 'first load' else '—'} | "
-            f"{peak / 2**30:.2f} GiB | "
+            f"{peak(samples) / 2**30:.2f} GiB | "
             f"{seconds / plain_seconds:.2f}× |"
         )
         if name == "first load":
-            for phase, phase_seconds in phases.items():
+            for phase, spans in phases.items():
+                phase_seconds = sum(end - start for start, end in spans)
                 print(
-                    f"| — {phase} | {phase_seconds:,.0f} s | {rows / phase_seconds:,.0f} | | "
+                    f"| — {phase} | {phase_seconds:,.0f} s | {rows / phase_seconds:,.0f} | "
+                    f"{peak(samples, spans) / 2**30:.2f} GiB | "
                     f"{phase_seconds / plain_seconds:.2f}× |"
                 )
 

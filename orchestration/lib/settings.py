@@ -105,7 +105,8 @@ class Thresholds:
 class DuckDBLimits:
     """What one DuckDB connection may take: the pipeline's and dbt's (profiles/profiles.yml)."""
 
-    memory_limit: str = "2GB"
+    # With 1 GB, DuckDB spills a year of a large brand to disk and the whole run stays under 2 GiB.
+    memory_limit: str = "1GB"
     threads: int = 2
 
     @classmethod

@@ -1,6 +1,9 @@
 -- Rule (CONTRACT 2, Duplicates) for funnel events: an event (cid, event_type, event_ts)
--- delivered again, in the same file or a later one, counts once; the first delivery
--- (earliest dump date, then earliest line) wins.
+-- delivered again, in the same file or a later one, counts once; the first delivery wins.
+-- The ingestion keeps one copy of an event within a file (staging's unique (dump_date, cid,
+-- event_type, event_ts) test), so the first delivery is the event's row in its earliest dump.
+-- Grouped and joined, not ranked in a window: a year of events does not fit a window's memory,
+-- and hash aggregates and joins spill to disk.
 
 with
 
@@ -10,36 +13,40 @@ events as (
 
 ),
 
-ranked as (
+deliveries_per_event as (
 
     select
-        events.*,
-        row_number() over (
-            partition by cid, event_type, event_ts
-            order by dump_date, source_line
-        ) as delivery_rank,
-        count(*) over (partition by cid, event_type, event_ts) as deliveries
+        cid,
+        event_type,
+        event_ts,
+        min(dump_date) as first_dump_date,
+        count(*) as deliveries
 
     from events
+    group by cid, event_type, event_ts
 
 ),
 
 first_deliveries as (
 
     select
-        cid,
-        event_type,
-        event_ts,
-        platform,
-        store_id,
-        sku_id,
-        deliveries,
-        dump_date,
-        source_file,
-        source_line
+        events.cid,
+        events.event_type,
+        events.event_ts,
+        events.platform,
+        events.store_id,
+        events.sku_id,
+        deliveries_per_event.deliveries,
+        events.dump_date,
+        events.source_file,
+        events.source_line
 
-    from ranked
-    where delivery_rank = 1
+    from events
+    inner join deliveries_per_event
+        on events.cid = deliveries_per_event.cid
+        and events.event_type = deliveries_per_event.event_type
+        and events.event_ts = deliveries_per_event.event_ts
+        and events.dump_date = deliveries_per_event.first_dump_date
 
 )
 
