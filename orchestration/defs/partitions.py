@@ -1,4 +1,6 @@
-"""Dump dates: the one partitioning every asset shares, so a backfill is one run."""
+"""Dump dates: the partitioning of the files' assets (ingestion and gates). The dbt models and
+the publication are built from every loaded dump, so they are not partitioned: a run over a
+range of days is one dbt build and one publication."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ DUMP_DATES = dg.DailyPartitionsDefinition(
     start_date=first_dump_date().isoformat(), timezone=BUSINESS_TIME_ZONE, fmt="%Y-%m-%d"
 )
 
-# Files are independent but the warehouse takes one writer: a range of days is one run.
+# Files are independent but the lake takes one writer per run: a range of days is one run.
 # (backfill_policy is marked beta in Dagster 1.13; we rely on it deliberately.)
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 SINGLE_RUN = dg.BackfillPolicy.single_run()

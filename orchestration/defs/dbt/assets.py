@@ -19,7 +19,7 @@ from packaging.version import Version
 
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
 from orchestration.defs.failures import one_line_failures
-from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib import lake
 from orchestration.lib.progress import progress_bar
 from orchestration.lib.publication import last_published_fingerprint, record_build
@@ -56,12 +56,12 @@ class RedcatDbtTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=RedcatDbtTranslator(
         settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
     ),
-    partitions_def=DUMP_DATES,
-    backfill_policy=SINGLE_RUN,
     pool=WAREHOUSE_POOL,
 )
 def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # Models rebuild from every loaded dump, so a range of dump dates is one dbt build.
+    # Models are built from every loaded dump, not per dump date: unpartitioned, so a run over
+    # a range of dump dates is one dbt build, and Dagster records each model once, not once per
+    # day of the range (13,000 records for a year's first load, about two minutes of SQLite).
     with one_line_failures():
         settings = Settings.from_env()
         settings.export_for_dbt()
@@ -82,15 +82,20 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         return
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
+    # A run of part of the graph (the reference seeds a backfill builds first, say) runs the
+    # tests of what it builds, not those that also read models it leaves alone.
     invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", *target], context=context
-    )
+        ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
+         *target],
+        context=context,
+    )  # fmt: skip
     try:
         with progress_bar("dbt build", "nodes") as bar:  # a counter: events per node vary
             for event in invocation.stream():
                 bar.update()
                 yield event
-        if not target:
+        if not target and context.selected_asset_keys == redcat_dbt_models.keys:
+            # What the marts were built from, once every model is (not a part of the graph).
             record_build(settings.warehouse, built_from)
         _keep_parse_for_next_build(invocation.target_path)
     finally:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from orchestration.defs.dbt.assets import redcat_dbt_models
 from orchestration.defs.failures import one_line_failures
-from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
+from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish
 from orchestration.lib.report import key_figures, write_report
 from orchestration.lib.settings import Settings
@@ -19,8 +19,6 @@ from orchestration.lib.settings import Settings
     ),
     group_name="publish",
     kinds={"duckdb"},
-    partitions_def=DUMP_DATES,
-    backfill_policy=SINGLE_RUN,
     pool=WAREHOUSE_POOL,
 )
 def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
