@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from orchestration.run import run_pipeline
 from tests import dumps
-from tests.conftest import OPERATIONS_END, marts_of
+from tests.conftest import OPERATIONS_END, REPOSITORY_ROOT, marts_of
 
 TMALL_ENCODING = "gb18030"
 REFUND_COLUMN, PAID_COLUMN, STATUS_COLUMN = "退款金额", "买家实际支付金额", "订单状态"
@@ -30,6 +36,14 @@ def _redeliver_with_full_refund(path, order_id: str) -> None:
     order[REFUND_COLUMN] = order[PAID_COLUMN]
     order[STATUS_COLUMN] = "交易关闭"
     path.write_bytes(dumps.dump("tmall_orders", rows))
+
+
+def _redeliver_without(path, order_ids: set[str]) -> None:
+    """Rewrite a Tmall dump as the shop would re-export it without some orders."""
+    rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode(TMALL_ENCODING))))
+    kept = [row for row in rows if row["订单编号"] not in order_ids]
+    assert len(kept) == len(rows) - len(order_ids)
+    path.write_bytes(dumps.dump("tmall_orders", kept))
 
 
 def test_the_last_day_after_the_others_equals_all_days_at_once(
@@ -113,3 +127,68 @@ def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, b
         outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
     assert outcome.success, outcome.failures
     assert workspace.published.read_bytes() != published_bytes
+
+
+def test_an_incremental_build_after_a_redelivery_that_drops_orders_equals_a_full_rebuild(
+    workspace, before_last_day, tmp_path: Path
+):
+    """int_orders_latest adds only the orders new deliveries touch: a redelivered dump without
+    two orders moves one back to its previous state and removes the other, as a rebuild would."""
+    workspace.copy_state_from(before_last_day)
+    # A dump holding the current state of an order seen before it, and an order seen only there.
+    (dump_date, falls_back, only_there) = workspace.query(
+        """SELECT state_dump_date, min(order_id) FILTER (WHERE first_dump_date < state_dump_date),
+                  min(order_id) FILTER (WHERE first_dump_date = state_dump_date)
+           FROM marts.fct_orders WHERE platform = 'tmall'
+           GROUP BY state_dump_date
+           HAVING count(*) FILTER (WHERE first_dump_date < state_dump_date) > 0
+              AND count(*) FILTER (WHERE first_dump_date = state_dump_date) > 0
+           ORDER BY state_dump_date LIMIT 1"""
+    )[0]
+    dump = workspace.inbox / "tmall_orders" / f"tmall_orders_{dump_date:%Y%m%d}.csv"
+    _redeliver_without(dump, {falls_back, only_there})
+    with workspace.instance() as instance:
+        outcome = run_pipeline(dump_date, dump_date, instance)
+    assert outcome.success, outcome.failures
+
+    states = dict(
+        workspace.query(
+            "SELECT order_id, state_dump_date FROM marts.fct_orders WHERE order_id IN (?, ?)",
+            [falls_back, only_there],
+        )
+    )
+    assert only_there not in states and states[falls_back] < dump_date
+
+    # The same dbt project built anew from the same lake.
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy2(workspace.warehouse, rebuilt)
+    completed = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh"]
+        + ["--exclude-resource-type", "unit_test", "--profiles-dir", "profiles"]
+        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=REPOSITORY_ROOT,
+        env=dict(os.environ, REDCAT_WAREHOUSE=str(rebuilt), REDCAT_LAKE=str(workspace.lake)),
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    assert marts_of(workspace.warehouse) == marts_of(rebuilt)
+
+    # Models built by other code (here: a state it would not derive) are rebuilt whole.
+    with duckdb.connect(str(workspace.warehouse)) as connection:
+        connection.execute("UPDATE audit.build_state SET models_fingerprint = 'other code'")
+        connection.execute(
+            "UPDATE intermediate.int_orders_latest SET item_title = 'stale' WHERE order_id = ?",
+            [falls_back],
+        )
+    with workspace.instance() as instance:
+        outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
+    assert outcome.success, outcome.failures
+    assert workspace.query(
+        "SELECT item_title FROM marts.fct_orders WHERE platform = 'tmall' AND order_id = ?",
+        [falls_back],
+    ) == workspace.query(
+        """SELECT item_title FROM intermediate.int_orders_normalized
+           WHERE platform = 'tmall' AND order_id = ? ORDER BY dump_date DESC LIMIT 1""",
+        [falls_back],
+    )

@@ -218,14 +218,33 @@ def _record_snapshot(
 BUILD_STATE_TABLE = "audit.build_state"
 
 
-def record_build(warehouse: Path, lake_fingerprint: str) -> None:
+def record_build(warehouse: Path, lake_fingerprint: str, models_fingerprint: str) -> None:
     """After a successful dbt build: what the warehouse's marts were built from."""
     with connect(warehouse) as connection:
         connection.execute(
-            f"CREATE OR REPLACE TABLE {BUILD_STATE_TABLE} AS "
-            "SELECT CAST(? AS VARCHAR) AS lake_fingerprint, now() AS built_at",
-            [lake_fingerprint],
+            f"CREATE OR REPLACE TABLE {BUILD_STATE_TABLE} AS SELECT "
+            "CAST(? AS VARCHAR) AS lake_fingerprint, CAST(? AS VARCHAR) AS models_fingerprint, "
+            "now() AS built_at",
+            [lake_fingerprint, models_fingerprint],
         )
+
+
+def models_last_built(warehouse: Path) -> str | None:
+    """The models' fingerprint of the warehouse's last whole build, if it recorded one."""
+    if not warehouse.is_file():
+        return None
+    schema, table = BUILD_STATE_TABLE.split(".")
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        recorded = connection.execute(
+            """SELECT count(*) FROM information_schema.columns WHERE table_schema = ?
+               AND table_name = ? AND column_name = 'models_fingerprint'""",
+            [schema, table],
+        ).fetchone()[0]
+        if not recorded:
+            return None
+        return connection.execute(f"SELECT models_fingerprint FROM {BUILD_STATE_TABLE}").fetchone()[
+            0
+        ]
 
 
 def _built_from(connection: duckdb.DuckDBPyConnection) -> str | None:

@@ -22,7 +22,11 @@ from orchestration.defs.failures import one_line_failures
 from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib import lake
 from orchestration.lib.progress import progress_bar
-from orchestration.lib.publication import last_published_fingerprint, record_build
+from orchestration.lib.publication import (
+    last_published_fingerprint,
+    models_last_built,
+    record_build,
+)
 from orchestration.lib.settings import Settings
 
 redcat_dbt_project = dbt_project()
@@ -70,23 +74,29 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     target = ["--target", "spark"] if settings.engine == "spark" else []
     if target:
         context.log.info(f"dbt build on Spark: marts under {settings.spark_warehouse}/marts.db")
-    built_from = lake.fingerprint(
-        settings.lake,
-        lake.models_fingerprint(redcat_dbt_project.manifest_path),
-        settings.engine.encode(),
-    )
+    models = lake.models_fingerprint(redcat_dbt_project.manifest_path)
+    built_from = lake.fingerprint(settings.lake, models, settings.engine.encode())
     if not target and built_from == last_published_fingerprint(settings.published):
         # Nothing staged and no model changed since the published marts were built: the
         # build and the publication (which waits on it) are skipped.
         context.log.info("nothing changed since the last publication: no dbt build, no publication")
         return
+    # Incremental models (int_orders_latest) add only what new deliveries change to what the
+    # same code built before: after any change of models, seeds or vars, all is built anew.
+    full_refresh = (
+        ["--full-refresh"]
+        if not target and models_last_built(settings.warehouse) != models.hex()
+        else []
+    )
+    if full_refresh:
+        context.log.info("models changed since the last build (or none yet): a full rebuild")
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
     # A run of part of the graph (the reference seeds a backfill builds first, say) runs the
     # tests of what it builds, not those that also read models it leaves alone.
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
-         *target],
+         *full_refresh, *target],
         context=context,
     )  # fmt: skip
     try:
@@ -96,7 +106,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
                 yield event
         if not target and context.selected_asset_keys == redcat_dbt_models.keys:
             # What the marts were built from, once every model is (not a part of the graph).
-            record_build(settings.warehouse, built_from)
+            record_build(settings.warehouse, built_from, models.hex())
         _keep_parse_for_next_build(invocation.target_path)
     finally:
         if invocation.process.poll() is None:  # the step failed in Dagster while dbt ran on
