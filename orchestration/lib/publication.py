@@ -19,11 +19,10 @@ import duckdb
 from orchestration.lib import lake
 from orchestration.lib.settings import (
     ALLOW_SMALLER_PUBLICATION,
-    BUSINESS_TIME_ZONE,
     ConfigurationError,
     Settings,
 )
-from orchestration.lib.warehouse import connect, sql_literal, warehouse_identity
+from orchestration.lib.warehouse import connect, scratch, sql_literal, warehouse_identity
 
 # Analysts' tools may run older DuckDB clients: files in this storage format open in
 # DuckDB 1.0 and later (the pipeline itself runs 1.4).
@@ -114,9 +113,9 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
     with connect(settings.warehouse) as warehouse:
         identity = warehouse_identity(warehouse)
 
-    connection = duckdb.connect()
-    try:
-        connection.execute(f"SET TimeZone = {sql_literal(BUSINESS_TIME_ZONE)}")
+    with scratch(settings.duckdb_limits) as connection:
+        # The copies need not keep the marts' row order: then DuckDB writes them in parallel.
+        connection.execute("SET preserve_insertion_order = false")
         connection.execute(
             f"ATTACH {sql_literal(str(settings.warehouse))} AS warehouse (READ_ONLY)"
         )
@@ -144,8 +143,6 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
-    finally:
-        connection.close()
     os.replace(building, target)
     return PublishedSnapshot(snapshot_id, target, tables, len(files), version_text)
 
