@@ -209,7 +209,8 @@ def settle_conflicts_across_files(
     that differs in `agreeing_across_files` is held (the spec's held table) and quarantined,
     one that agrees stays staged (dbt counts it once). Held rows keep their typed values, so
     a redelivery that removes the first copy restores them. Rewrites the days whose rows
-    moved; returns their (staged, quarantined) counts, as their ledger now says."""
+    moved (a row of a key delivered once, and staged, stays as it is); returns their (staged,
+    quarantined) counts, as their ledger now says."""
     key = list(spec.key)
     agreeing = spec.agreeing_across_files
     staged_files = sorted((lake_path / "raw" / spec.name).glob("*/*.parquet"))
@@ -227,14 +228,22 @@ def settle_conflicts_across_files(
     )
     first_values = ", ".join(f"first_value({c}) OVER first_order AS first_{c}" for c in agreeing)
     differs = {c: f"{c} IS DISTINCT FROM first_{c}" for c in agreeing}
+    # Only a key delivered more than once, or held, can move: the window ranks those alone (a
+    # first load touches every key, and a window over all of them outgrows DuckDB's memory).
+    contested_key = " AND ".join(f"delivery.{k} = contested.{k}" for k in key)
     connection.execute(
         f"""CREATE OR REPLACE TEMP TABLE deliveries AS
-            WITH ordered AS (
+            WITH contested AS (
+                SELECT {", ".join(key)} FROM ({both}) AS delivery GROUP BY ALL
+                HAVING count(*) > 1 OR bool_or(was_held)
+            ),
+            ordered AS (
                 SELECT *, row_number() OVER first_order AS delivery_rank,
                        first_value(source_file) OVER first_order AS first_file,
                        first_value(source_line) OVER first_order AS first_line,
                        {first_values}
-                FROM ({both})
+                FROM ({both}) AS delivery
+                WHERE EXISTS (SELECT 1 FROM contested WHERE {contested_key})
                 WINDOW first_order AS (PARTITION BY {", ".join(key)}
                                        ORDER BY dump_date, source_line)
             )

@@ -45,7 +45,9 @@ new_rows as (
 
     select all_orders.platform, all_orders.order_id, all_orders.dump_date
     from {{ all_orders }} as all_orders
-    inner join built_through on all_orders.loaded_at > built_through.loaded_at
+    -- Nothing built yet (no order so far): every row is new.
+    inner join built_through
+        on built_through.loaded_at is null or all_orders.loaded_at > built_through.loaded_at
 
 ),
 
