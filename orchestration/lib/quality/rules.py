@@ -101,11 +101,18 @@ def _time_rules(spec: SourceSpec) -> list[RowRule]:
 
 
 def checked_rows_sql(spec: SourceSpec) -> str:
-    """The staged rows of the dump dates `$dates`, each with how often its key is in its day."""
+    """The staged rows of the dump dates `$dates`, each with how often its key is in its day.
+    Counted and joined, not in a window: a window over a year's first load outgrows DuckDB's
+    memory, a join spills to disk."""
     key = ", ".join(spec.key)
+    same_key = " AND ".join(f"staged.{k} IS NOT DISTINCT FROM copies.{k}" for k in spec.key)
+    staged = f"SELECT * FROM {spec.table} WHERE dump_date IN (SELECT unnest($dates))"
     return f"""
-        SELECT *, count(*) OVER (PARTITION BY dump_date, {key}) AS key_copies
-        FROM {spec.table} WHERE dump_date IN (SELECT unnest($dates))"""
+        SELECT staged.*, copies.key_copies
+        FROM ({staged}) AS staged
+        JOIN (SELECT dump_date, {key}, count(*) AS key_copies FROM ({staged})
+              GROUP BY dump_date, {key}) AS copies
+          ON staged.dump_date = copies.dump_date AND {same_key}"""
 
 
 def row_metrics_sql(spec: SourceSpec, rules: list[RowRule]) -> str:
