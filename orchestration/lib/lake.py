@@ -62,6 +62,17 @@ def partition(lake: Path, table: str, dump_date: date) -> Path:
     return lake / "raw" / table.removeprefix("raw.") / f"dump_date={dump_date:%Y-%m-%d}"
 
 
+def touched_keys_partition(lake: Path, source: str, dump_date: date) -> Path:
+    """Where a loaded day leaves the keys its conflicts across files must be settled for, until
+    the run settles them (a hidden folder: no table reads it)."""
+    return lake / ".touched" / source / f"dump_date={dump_date:%Y-%m-%d}"
+
+
+def touched_keys_files(lake: Path, source: str) -> list[Path]:
+    """Every day's keys left to settle, this run's and those a crashed run left."""
+    return sorted((lake / ".touched" / source).glob("*/*.parquet"))
+
+
 def audit_partition(lake: Path, table: str, source: str, dump_date: date) -> Path:
     return lake / "audit" / table / f"source={source}" / f"dump_date={dump_date:%Y-%m-%d}"
 

@@ -62,8 +62,6 @@ class LoadResult:
     rows_quarantined: int = 0
     dropped_columns: list[str] = field(default_factory=list)
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
-    # Keys the day holds now or held before, where deliveries must agree across files.
-    touched_keys: list[tuple] = field(default_factory=list)
 
 
 def file_sha256(path: Path) -> str:
@@ -198,7 +196,7 @@ def finish_loading(
     changed = refused or any(result.status != "unchanged" for result in results)
     if not changed:
         return
-    touched = [key for result in results for key in result.touched_keys]
+    touched = lake.touched_keys_files(settings.lake, spec.name)
     if spec.agreeing_across_files and touched:
         with scratch(settings.duckdb_limits) as connection:
             counts = row_rules.settle_conflicts_across_files(
@@ -207,6 +205,8 @@ def finish_loading(
         for result in results:
             if result.dump_date in counts:
                 result.rows_staged, result.rows_quarantined = counts[result.dump_date]
+        for settled in touched:
+            settled.unlink()
     with connect(settings.warehouse) as connection:
         lake.register_views(connection, settings.lake, all_sources or [spec])
 
@@ -338,16 +338,19 @@ def _replace_partition(
     if wrong_date:
         raise FileRefused(path, wrong_date)
     staged_folder = lake.partition(lake_path, spec.table, dump_date)
-    touched_keys = []
     if spec.agreeing_across_files:
         held_folder = lake.partition(lake_path, spec.held_table, dump_date)
-        # Keys the day held before too: their copies in other files may no longer conflict.
+        # The keys whose deliveries must agree across files, the day's now and before (their
+        # copies in other files may no longer conflict), for finish_loading to settle. Left as
+        # Parquet in the lake: a year of keys would not fit the run's memory as Python tuples.
         key = ", ".join(spec.key)
         before = lake.files(staged_folder) + lake.files(held_folder)
-        touched_keys = connection.execute(
+        lake.write_partition(
+            connection,
             f"""SELECT DISTINCT {key} FROM judged_rows WHERE bad_reason IS NULL
-                {f"UNION SELECT {key} FROM {lake.read_sql(before, ())}" if before else ""}"""
-        ).fetchall()
+                {f"UNION SELECT {key} FROM {lake.read_sql(before, ())}" if before else ""}""",
+            lake.touched_keys_partition(lake_path, spec.name, dump_date),
+        )
         lake.remove_partition(held_folder)
     rows_staged = lake.write_partition(
         connection,
@@ -397,5 +400,4 @@ def _replace_partition(
         rows_quarantined,
         dropped,
         dict(reasons),
-        touched_keys,
     )

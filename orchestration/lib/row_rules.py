@@ -24,7 +24,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orchestration.lib import audit, lake
 from orchestration.lib.settings import BUSINESS_TIME_ZONE
@@ -202,9 +201,10 @@ def wrong_date_reason(
 
 
 def settle_conflicts_across_files(
-    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, lake_path: Path, touched: list
+    connection: duckdb.DuckDBPyConnection, spec: SourceSpec, lake_path: Path, touched: list[Path]
 ) -> dict[date, tuple[int, int]]:
-    """Rule 6 for the `touched` keys (those new deliveries hold, or held before): of all their
+    """Rule 6 for the keys of the `touched` Parquet files (those new deliveries hold, or held
+    before): of all their
     deliveries, staged or held, the first (earliest dump date, then line) is staged; a later one
     that differs in `agreeing_across_files` is held (the spec's held table) and quarantined,
     one that agrees stays staged (dbt counts it once). Held rows keep their typed values, so
@@ -215,8 +215,8 @@ def settle_conflicts_across_files(
     agreeing = spec.agreeing_across_files
     staged_files = sorted((lake_path / "raw" / spec.name).glob("*/*.parquet"))
     held_files = sorted(lake_path.glob(f"raw/{spec.held_table.removeprefix('raw.')}/*/*.parquet"))
-    connection.register(
-        "touched", pa.table({k: pa.array([t[i] for t in touched]) for i, k in enumerate(key)})
+    connection.execute(
+        f"CREATE OR REPLACE TEMP VIEW touched AS SELECT * FROM {lake.read_sql(touched, ())}"
     )
     same_key = " AND ".join(f"delivery.{k} = touched.{k}" for k in key)
     tables = [(staged_files, "false"), (held_files, "true")]
@@ -250,7 +250,7 @@ def settle_conflicts_across_files(
             SELECT *, delivery_rank > 1 AND ({" OR ".join(differs.values())}) AS conflicts
             FROM ordered"""
     )
-    connection.unregister("touched")
+    connection.execute("DROP VIEW touched")
     changed_days = [
         day
         for (day,) in connection.execute(
