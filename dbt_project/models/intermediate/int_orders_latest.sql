@@ -9,7 +9,7 @@
 -- in dumps staged since the last build (loaded_at) and those whose current or first row was
 -- in such a dump (a redelivery may have dropped them). Each is derived again from all its
 -- rows; one with no row left is deleted. Spark rebuilds it whole (its Parquet tables take no
--- merge). A change of models or seeds rebuilds it whole too (orchestration/defs/dbt).
+-- merge). A change of models, seeds or vars rebuilds it whole too (orchestration/defs/dbt).
 {{ config(
     materialized=('incremental' if target.type == 'duckdb' else 'table'),
     incremental_strategy='merge',
