@@ -204,13 +204,12 @@ def settle_conflicts_across_files(
     connection: duckdb.DuckDBPyConnection, spec: SourceSpec, lake_path: Path, touched: list[Path]
 ) -> dict[date, tuple[int, int]]:
     """Rule 6 for the keys of the `touched` Parquet files (those new deliveries hold, or held
-    before): of all their
-    deliveries, staged or held, the first (earliest dump date, then line) is staged; a later one
-    that differs in `agreeing_across_files` is held (the spec's held table) and quarantined,
-    one that agrees stays staged (dbt counts it once). Held rows keep their typed values, so
-    a redelivery that removes the first copy restores them. Rewrites the days whose rows
-    moved (a row of a key delivered once, and staged, stays as it is); returns their (staged,
-    quarantined) counts, as their ledger now says."""
+    before): of all their deliveries, staged or held, the first (earliest dump date, then line)
+    is staged; a later one that differs in `agreeing_across_files` is held (the spec's held
+    table) and quarantined, one that agrees stays staged (dbt counts it once). Held rows keep
+    their typed values, so a redelivery that removes the first copy restores them. Rewrites
+    the days whose rows moved (a row of a key delivered once, and staged, stays as it is);
+    returns their (staged, quarantined) counts, as their ledger now says."""
     key = list(spec.key)
     agreeing = spec.agreeing_across_files
     staged_files = sorted((lake_path / "raw" / spec.name).glob("*/*.parquet"))
