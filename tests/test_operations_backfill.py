@@ -1,6 +1,6 @@
 """A backfill launched through the GraphQL API of a real Dagster instance (webserver and
-daemon on loopback): one run for all the days' files, one for the build and publication, and
-the same published marts as a single run."""
+daemon on loopback): one run for all the days' files, the build and one publication after
+it, and the same published marts as a single run."""
 
 from __future__ import annotations
 
@@ -166,20 +166,22 @@ def test_a_backfill_from_the_api_loads_the_days_in_one_run_and_publishes_what_a_
 
     assert backfill["status"] == "COMPLETED_SUCCESS", instance.log_tails()
     # The files' assets have the single-run backfill policy: all days in one run. The models
-    # and the publication are built from every loaded dump, not per day: one run after it. The
-    # reference seeds read no file, so the daemon may build them in a run of their own at once.
-    by_steps = {frozenset(step["stepKey"] for step in r["stepStats"]): r for r in backfill["runs"]}
+    # and the publication are built from every loaded dump, not per day: after it, in as many
+    # runs as the daemon finds parents done (the reference seeds read no file, so they may go
+    # first), and the publication once.
+    by_steps = [
+        (frozenset(step["stepKey"] for step in r["stepStats"]), r) for r in backfill["runs"]
+    ]
     files_steps = {f"raw__{s}" for s in SOURCES} | {f"raw__{s}_quality_gate" for s in SOURCES}
-    [files_run] = [r for steps, r in by_steps.items() if files_steps <= steps]
-    [run] = [r for steps, r in by_steps.items() if "published__analytics_snapshot" in steps]
-    others = [steps for steps, r in by_steps.items() if r not in (files_run, run)]
+    [files_run] = [r for steps, r in by_steps if files_steps <= steps]
+    [run] = [r for steps, r in by_steps if "published__analytics_snapshot" in steps]
+    others = [steps for steps, r in by_steps if r not in (files_run, run)]
     assert all(steps == {"redcat_dbt_models"} for steps in others), others
-    assert len(backfill["runs"]) <= 3, by_steps.keys()
     tags = {tag["key"]: tag["value"] for tag in files_run["tags"]}
     assert tags["dagster/asset_partition_range_start"] == days[0]
     assert tags["dagster/asset_partition_range_end"] == days[-1]
-    steps = {step["stepKey"]: step["status"] for r in backfill["runs"] for step in r["stepStats"]}
-    assert set(steps.values()) == {"SUCCESS"}, (steps, instance.log_tails())
+    statuses = {step["status"] for r in backfill["runs"] for step in r["stepStats"]}
+    assert statuses == {"SUCCESS"}, instance.log_tails()
     assert {r["status"] for r in backfill["runs"]} == {"SUCCESS"}
 
     assert marts_of(workspace.published) == marts_of(batch_run.published)
