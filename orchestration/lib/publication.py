@@ -231,7 +231,7 @@ def models_last_built(warehouse: Path) -> str | None:
     if not warehouse.is_file():
         return None
     schema, table = BUILD_STATE_TABLE.split(".")
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with connect(warehouse, read_only=True) as connection:
         recorded = connection.execute(
             """SELECT count(*) FROM information_schema.columns WHERE table_schema = ?
                AND table_name = ? AND column_name = 'models_fingerprint'""",
@@ -239,9 +239,10 @@ def models_last_built(warehouse: Path) -> str | None:
         ).fetchone()[0]
         if not recorded:
             return None
-        return connection.execute(f"SELECT models_fingerprint FROM {BUILD_STATE_TABLE}").fetchone()[
-            0
-        ]
+        (fingerprint,) = connection.execute(
+            f"SELECT models_fingerprint FROM {BUILD_STATE_TABLE}"
+        ).fetchone()
+    return fingerprint
 
 
 def _built_from(connection: duckdb.DuckDBPyConnection) -> str | None:
