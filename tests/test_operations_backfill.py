@@ -191,3 +191,20 @@ def test_a_backfill_from_the_api_loads_the_days_in_one_run_and_publishes_what_a_
             "SELECT dagster_run_id, file_count FROM audit.published_snapshot"
         ).fetchall()
     assert provenance == [(run["runId"], 6 * len(days))]
+
+
+def test_the_reference_seeds_build_before_any_file_is_loaded(workspace):
+    # A backfill's daemon may launch the seeds' build before the files' run has made the
+    # warehouse's folder; dbt then waited on the missing folder as on a locked file.
+    import dagster as dg
+
+    from orchestration.defs.dbt.assets import dbt_resource, redcat_dbt_models
+
+    seeds = [key for key in redcat_dbt_models.keys if key.path[0] == "reference"]
+    assert not workspace.warehouse.parent.exists()
+    with workspace.instance() as instance:
+        result = dg.materialize(
+            [redcat_dbt_models], selection=seeds, instance=instance, resources={"dbt": dbt_resource}
+        )
+    assert result.success
+    assert workspace.query("SELECT count(*) > 0 FROM reference.order_status_map") == [(True,)]

@@ -204,7 +204,10 @@ class Settings:
 
     def export_for_dbt(self) -> None:
         """dbt runs in another working directory: hand it the same absolute warehouse path and
-        the validated DuckDB limits its profile reads."""
+        the validated DuckDB limits its profile reads. The warehouse's folder is made here, as
+        the ingestion makes it: a build may come first (a backfill's seeds), and dbt-duckdb
+        takes a missing folder for a locked file, retrying for 17 minutes."""
+        self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         os.environ["REDCAT_WAREHOUSE"] = str(self.warehouse)
         os.environ["REDCAT_SPARK_WAREHOUSE"] = str(self.spark_warehouse)
         os.environ["REDCAT_LAKE"] = str(self.lake)
