@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -15,9 +18,17 @@ import duckdb
 
 from orchestration.run import run_pipeline
 from tests import dumps
-from tests.conftest import OPERATIONS_END, REPOSITORY_ROOT, marts_of
+from tests.conftest import OPERATIONS_END, OPERATIONS_START, REPOSITORY_ROOT, marts_of
 
 TMALL_ENCODING = "gb18030"
+# The models built incrementally on DuckDB (macros/incremental_keys.sql).
+INCREMENTAL_MODELS = (
+    "int_orders_latest",
+    "int_clicks_deliveries",
+    "int_clicks_deduplicated",
+    "int_funnel_events_deduplicated",
+    "int_orders_attributed",
+)
 REFUND_COLUMN, PAID_COLUMN, STATUS_COLUMN = "退款金额", "买家实际支付金额", "订单状态"
 
 
@@ -27,6 +38,14 @@ def _changed_keys(before: list[tuple], after: list[tuple], key_width: int) -> se
     new = {row[:key_width]: row for row in after}
     assert len(old) == len(before) and len(new) == len(after), "key is not unique"
     return {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+
+
+def _rows_but_stamps(warehouse: Path, model: str) -> list[tuple]:
+    """An intermediate model's rows, sorted, without the build stamp (derived_at)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            f"SELECT * EXCLUDE (derived_at) FROM intermediate.{model} ORDER BY ALL"
+        ).fetchall()
 
 
 def _redeliver_with_full_refund(path, order_id: str) -> None:
@@ -142,13 +161,23 @@ def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, b
     assert marts_of(workspace.published) == marts_of(batch_run.published)
 
 
-def test_an_incremental_build_after_a_redelivery_that_drops_orders_equals_a_full_rebuild(
+def _read_clicks(path: Path) -> list[dict]:
+    return [json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()]
+
+
+def _read_funnel(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def test_an_incremental_build_after_redeliveries_that_drop_and_copy_rows_equals_a_full_rebuild(
     workspace, before_last_day, tmp_path: Path
 ):
-    """int_orders_latest adds only the orders new deliveries touch: a redelivered dump without
-    two orders moves one back to its previous state and removes the other, as a rebuild would."""
+    """The incremental models derive again only what new deliveries touch: redelivered dumps
+    that drop orders, clicks and funnel events, or copy clicks and events into a later dump,
+    give the warehouse a full rebuild of the same lake gives."""
     workspace.copy_state_from(before_last_day)
-    # A dump holding the current state of an order seen before it, and an order seen only there.
+    # A Tmall dump holding the current state of an order seen before it, and an order seen
+    # only there: redelivered without both.
     (dump_date, falls_back, only_there) = workspace.query(
         """SELECT state_dump_date, min(order_id) FILTER (WHERE first_dump_date < state_dump_date),
                   min(order_id) FILTER (WHERE first_dump_date = state_dump_date)
@@ -160,8 +189,44 @@ def test_an_incremental_build_after_a_redelivery_that_drops_orders_equals_a_full
     )[0]
     dump = workspace.inbox / "tmall_orders" / f"tmall_orders_{dump_date:%Y%m%d}.csv"
     _redeliver_without(dump, {falls_back, only_there})
+    # The first day's clicks redelivered without a click that brought orders (gone) and one
+    # that the second day's redelivery now holds (its first delivery moves); the second day's
+    # also holds a copy of a third (a duplicate). The same for funnel events.
+    first_day, second_day = OPERATIONS_START, OPERATIONS_START + timedelta(days=1)
+    [(gone_click,)] = workspace.query(
+        """SELECT min(cid) FROM marts.fct_orders
+           WHERE attribution_status = 'attributed' AND cid IN
+               (SELECT cid FROM marts.fct_clicks WHERE dump_date = ?)""",
+        [first_day],
+    )
+    clicks = {
+        day: workspace.inbox / "rednote_clicks" / f"rednote_clicks_{day:%Y%m%d}.jsonl.gz"
+        for day in (first_day, second_day)
+    }
+    first_clicks = _read_clicks(clicks[first_day])
+    moved_click, copied_click = [c for c in first_clicks if c["cid"] != gone_click][:2]
+    clicks[first_day].write_bytes(
+        dumps.dump(
+            "rednote_clicks",
+            [c for c in first_clicks if c["cid"] not in (gone_click, moved_click["cid"])],
+        )
+    )
+    clicks[second_day].write_bytes(
+        dumps.dump("rednote_clicks", _read_clicks(clicks[second_day]) + [moved_click, copied_click])
+    )
+    funnel = {
+        day: workspace.inbox / "redstar_funnel" / f"redstar_funnel_{day:%Y%m%d}.csv"
+        for day in (first_day, second_day)
+    }
+    first_events = _read_funnel(funnel[first_day])
+    gone_event, moved_event, copied_event = first_events[:3]
+    funnel[first_day].write_bytes(dumps.dump("redstar_funnel", first_events[3:] + [copied_event]))
+    funnel[second_day].write_bytes(
+        dumps.dump("redstar_funnel", _read_funnel(funnel[second_day]) + [moved_event, copied_event])
+    )
+
     with workspace.instance() as instance:
-        outcome = run_pipeline(dump_date, dump_date, instance)
+        outcome = run_pipeline(min(dump_date, first_day), max(dump_date, second_day), instance)
     assert outcome.success, outcome.failures
 
     states = dict(
@@ -171,6 +236,20 @@ def test_an_incremental_build_after_a_redelivery_that_drops_orders_equals_a_full
         )
     )
     assert only_there not in states and states[falls_back] < dump_date
+    clicks_now = dict(
+        (cid, (delivered, deliveries))
+        for cid, delivered, deliveries in workspace.query(
+            "SELECT cid, dump_date, deliveries FROM marts.fct_clicks WHERE cid IN (?, ?, ?)",
+            [gone_click, moved_click["cid"], copied_click["cid"]],
+        )
+    )
+    assert clicks_now == {
+        moved_click["cid"]: (second_day, 1),
+        copied_click["cid"]: (first_day, 2),
+    }
+    assert workspace.query(
+        "SELECT DISTINCT attribution_status FROM marts.fct_orders WHERE cid = ?", [gone_click]
+    ) == [("unmatched_cid",)]
 
     # The same dbt project built anew from the same lake.
     rebuilt = tmp_path / "rebuilt.duckdb"
@@ -186,3 +265,5 @@ def test_an_incremental_build_after_a_redelivery_that_drops_orders_equals_a_full
     )
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert marts_of(workspace.warehouse) == marts_of(rebuilt)
+    for model in INCREMENTAL_MODELS:
+        assert _rows_but_stamps(workspace.warehouse, model) == _rows_but_stamps(rebuilt, model)

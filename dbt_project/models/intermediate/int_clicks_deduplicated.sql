@@ -2,17 +2,59 @@
 -- the KOL of its note (the note's latest metrics row). Later copies are counted once
 -- (duplicates) or quarantined (conflicts, see int_clicks_conflicting).
 
+--
+-- Incremental on DuckDB (macros/incremental_keys.sql): a build derives again the clicks whose
+-- deliveries int_clicks_deliveries classified again since its last build, those whose first
+-- delivery was in a click dump delivered since (they may have no delivery left), and those
+-- whose note's KOL changed.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='merge',
+    unique_key='cid',
+    on_schema_change='fail',
+    merge_clauses=tombstone_merge_clauses(),
+) }}
+
 with
-
-deliveries as (
-
-    select * from {{ ref('int_clicks_deliveries') }}
-
-),
 
 notes as (
 
     select * from {{ ref('int_notes_latest') }}
+
+),
+
+{% if is_incremental() %}
+
+touched_cids as (
+
+    select cid from {{ ref('int_clicks_deliveries') }}
+    where {{ after_last_build_of_this('derived_at') }}
+
+    union
+
+    select clicks_before.cid
+    from {{ this }} as clicks_before
+    inner join ({{ dumps_delivered_since_last_build({'rednote_clicks': 'rednote_clicks'}) }}) as new_dumps
+        on clicks_before.dump_date = new_dumps.dump_date
+
+    union
+
+    select clicks_before.cid
+    from {{ this }} as clicks_before
+    left join notes on clicks_before.note_id = notes.note_id
+    where clicks_before.kol_id is distinct from notes.kol_id
+
+),
+
+{% endif %}
+
+deliveries as (
+
+    select deliveries.*
+    from {{ ref('int_clicks_deliveries') }} as deliveries
+    {%- if is_incremental() %}
+    inner join touched_cids on deliveries.cid = touched_cids.cid
+    {%- endif %}
 
 ),
 
@@ -51,7 +93,8 @@ final as (
         first_deliveries.source_file,
         first_deliveries.source_line,
         delivery_counts.deliveries,
-        delivery_counts.conflicting_deliveries
+        delivery_counts.conflicting_deliveries,
+        {{ build_started_at() }} as derived_at
 
     from first_deliveries
     inner join delivery_counts on first_deliveries.cid = delivery_counts.cid
@@ -60,3 +103,7 @@ final as (
 )
 
 select * from final
+
+{% if is_incremental() %}
+{{ union_tombstones('final', 'touched_cids', ['cid']) }}
+{% endif %}

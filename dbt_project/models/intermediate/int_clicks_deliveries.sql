@@ -6,12 +6,52 @@
 --   conflict   a later copy with a different note, campaign or click time: quarantined
 -- Grouped and joined, not ranked in a window: a year of clicks does not fit a window's memory,
 -- and hash aggregates and joins spill to disk.
+--
+-- Incremental on DuckDB (macros/incremental_keys.sql): a build classifies again every delivery
+-- of the cids in the click dumps delivered since its last build, now or before (a redelivery
+-- may have dropped them). Several rows per cid: delete and insert by cid; a cid left without
+-- deliveries comes out as a tombstone, which the post-hook deletes.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='delete+insert',
+    unique_key='cid',
+    on_schema_change='fail',
+    post_hook="{% if is_incremental() %}delete from {{ this }} where dump_date is null{% endif %}",
+) }}
 
 with
 
+{% if is_incremental() %}
+
+new_dumps as (
+
+    {{ dumps_delivered_since_last_build({'rednote_clicks': 'rednote_clicks'}) }}
+
+),
+
+touched_cids as (
+
+    select staged.cid
+    from {{ ref('stg_rednote__clicks') }} as staged
+    inner join new_dumps on staged.dump_date = new_dumps.dump_date
+
+    union
+
+    select classified_before.cid
+    from {{ this }} as classified_before
+    inner join new_dumps on classified_before.dump_date = new_dumps.dump_date
+
+),
+
+{% endif %}
+
 deliveries as (
 
-    select * from {{ ref('stg_rednote__clicks') }}
+    select staged.*
+    from {{ ref('stg_rednote__clicks') }} as staged
+    {%- if is_incremental() %}
+    inner join touched_cids on staged.cid = touched_cids.cid
+    {%- endif %}
 
 ),
 
@@ -71,7 +111,8 @@ classified as (
             when deliveries.note_id <> first_deliveries.first_note_id then 'note_id differs from the first delivery'
             when deliveries.campaign_id <> first_deliveries.first_campaign_id then 'campaign_id differs from the first delivery'
             when deliveries.click_ts <> first_deliveries.first_click_ts then 'click_ts differs from the first delivery'
-        end as conflict_reason
+        end as conflict_reason,
+        {{ build_started_at() }} as derived_at
 
     from deliveries
     inner join first_deliveries on deliveries.cid = first_deliveries.cid
@@ -79,3 +120,7 @@ classified as (
 )
 
 select * from classified
+
+{% if is_incremental() %}
+{{ union_tombstones('classified', 'touched_cids', ['cid']) }}
+{% endif %}

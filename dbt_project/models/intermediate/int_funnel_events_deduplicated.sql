@@ -4,23 +4,65 @@
 -- event_type, event_ts) test), so the first delivery is the event's row in its earliest dump.
 -- Grouped and joined, not ranked in a window: a year of events does not fit a window's memory,
 -- and hash aggregates and joins spill to disk.
+--
+-- Incremental on DuckDB (macros/incremental_keys.sql): a build derives again the events of the
+-- funnel dumps delivered since its last build and those whose first delivery was in such a
+-- dump (a redelivery may have dropped it), each from all its deliveries; one with no delivery
+-- left is deleted.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='merge',
+    unique_key=['cid', 'event_type', 'event_ts'],
+    on_schema_change='fail',
+    merge_clauses=tombstone_merge_clauses(),
+) }}
+
+{%- set event_key = ['cid', 'event_type', 'event_ts'] %}
 
 with
 
-events as (
+{% if is_incremental() %}
 
-    select * from {{ ref('stg_redstar__funnel_events') }}
+new_dumps as (
+
+    {{ dumps_delivered_since_last_build({'redstar_funnel': 'redstar_funnel'}) }}
 
 ),
 
-deliveries_per_event as (
+touched_events as (
+
+    select staged.cid, staged.event_type, staged.event_ts
+    from {{ ref('stg_redstar__funnel_events') }} as staged
+    inner join new_dumps on staged.dump_date = new_dumps.dump_date
+
+    union
+
+    select events_before.cid, events_before.event_type, events_before.event_ts
+    from {{ this }} as events_before
+    inner join new_dumps on events_before.dump_date = new_dumps.dump_date
+
+),
+
+{% endif %}
+
+events as (
+
+    select staged.*
+    from {{ ref('stg_redstar__funnel_events') }} as staged
+    {%- if is_incremental() %}
+    inner join touched_events
+        on {% for column in event_key %}staged.{{ column }} = touched_events.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    {%- endif %}
+
+),
+
+first_dump_per_event as (
 
     select
         cid,
         event_type,
         event_ts,
-        min(dump_date) as first_dump_date,
-        count(*) as deliveries
+        min(dump_date) as first_dump_date
 
     from events
     group by cid, event_type, event_ts
@@ -36,18 +78,22 @@ first_deliveries as (
         events.platform,
         events.store_id,
         events.sku_id,
-        deliveries_per_event.deliveries,
         events.dump_date,
         events.source_file,
-        events.source_line
+        events.source_line,
+        {{ build_started_at() }} as derived_at
 
     from events
-    inner join deliveries_per_event
-        on events.cid = deliveries_per_event.cid
-        and events.event_type = deliveries_per_event.event_type
-        and events.event_ts = deliveries_per_event.event_ts
-        and events.dump_date = deliveries_per_event.first_dump_date
+    inner join first_dump_per_event
+        on events.cid = first_dump_per_event.cid
+        and events.event_type = first_dump_per_event.event_type
+        and events.event_ts = first_dump_per_event.event_ts
+        and events.dump_date = first_dump_per_event.first_dump_date
 
 )
 
 select * from first_deliveries
+
+{% if is_incremental() %}
+{{ union_tombstones('first_deliveries', 'touched_events', event_key) }}
+{% endif %}

@@ -13,17 +13,71 @@
 --   Lag: lag_days = paid date - click date, both Asia/Shanghai calendar dates; set only for
 --     attributed conversions (lags beyond 30 days are kept here, and fall in no window).
 
+--
+-- Incremental on DuckDB (macros/incremental_keys.sql): a build derives again the orders whose
+-- state int_orders_latest derived again since its last build, those it may have deleted (their
+-- current or first row was in an order dump delivered since), those whose CID is a click
+-- int_clicks_deduplicated derived again, and those whose click is gone.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='merge',
+    unique_key=['platform', 'order_id'],
+    on_schema_change='fail',
+    merge_clauses=tombstone_merge_clauses(),
+) }}
+
 with
-
-orders as (
-
-    select * from {{ ref('int_orders_latest') }}
-
-),
 
 clicks as (
 
     select * from {{ ref('int_clicks_deduplicated') }}
+
+),
+
+{% if is_incremental() %}
+
+touched_orders as (
+
+    select platform, order_id from {{ ref('int_orders_latest') }}
+    where {{ after_last_build_of_this('derived_at') }}
+
+    union
+
+    select orders_before.platform, orders_before.order_id
+    from {{ this }} as orders_before
+    inner join ({{ dumps_delivered_since_last_build(var('order_sources'), label='platform') }}) as new_dumps
+        on orders_before.platform = new_dumps.platform
+        and (orders_before.dump_date = new_dumps.dump_date
+            or orders_before.first_dump_date = new_dumps.dump_date)
+
+    union
+
+    select orders.platform, orders.order_id
+    from {{ ref('int_orders_latest') }} as orders
+    inner join clicks on orders.cid = clicks.cid
+    where {{ after_last_build_of_this('clicks.derived_at') }}
+
+    union
+
+    select orders_before.platform, orders_before.order_id
+    from {{ this }} as orders_before
+    -- Matched to a click (click_ts set) that is no longer there.
+    where orders_before.click_ts is not null
+        and not exists (select 1 from clicks where clicks.cid = orders_before.cid)
+
+),
+
+{% endif %}
+
+orders as (
+
+    select orders.*
+    from {{ ref('int_orders_latest') }} as orders
+    {%- if is_incremental() %}
+    inner join touched_orders
+        on orders.platform = touched_orders.platform
+        and orders.order_id = touched_orders.order_id
+    {%- endif %}
 
 ),
 
@@ -106,10 +160,15 @@ final as (
         first_dump_date,
         dump_date,
         source_file,
-        source_line
+        source_line,
+        {{ build_started_at() }} as derived_at
 
     from converted
 
 )
 
 select * from final
+
+{% if is_incremental() %}
+{{ union_tombstones('final', 'touched_orders', ['platform', 'order_id']) }}
+{% endif %}

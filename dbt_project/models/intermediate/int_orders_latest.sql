@@ -5,25 +5,16 @@
 -- date picks the row. Grouped and joined, not ranked in a window: a year of a large brand's
 -- order rows does not fit a window's memory, and hash aggregates and joins spill to disk.
 --
--- Incremental on DuckDB: a build re-derives only the orders its new deliveries touch, those
--- in dumps staged since the last build (loaded_at) and those whose current or first row was
--- in such a dump (a redelivery may have dropped them). Each is derived again from all its
--- rows; one with no row left is deleted. Spark rebuilds it whole (its Parquet tables take no
--- merge). A change of models, seeds or vars rebuilds it whole too (orchestration/defs/dbt).
+-- Incremental on DuckDB (macros/incremental_keys.sql): a build derives again the orders of the
+-- dumps delivered since its last build, and those whose current or first row was in such a
+-- dump (a redelivery may have dropped them), each from all its rows; one with no row left is
+-- deleted.
 {{ config(
-    materialized=('incremental' if target.type == 'duckdb' else 'table'),
+    materialized=incremental_on_duckdb(),
     incremental_strategy='merge',
     unique_key=['platform', 'order_id'],
     on_schema_change='fail',
-    merge_clauses={
-        'when_matched': [
-            {'condition': 'DBT_INTERNAL_SOURCE.dump_date is null', 'action': 'delete'},
-            {'action': 'update', 'mode': 'by_name'},
-        ],
-        'when_not_matched': [
-            {'condition': 'DBT_INTERNAL_SOURCE.dump_date is not null', 'action': 'insert', 'mode': 'by_name'},
-        ],
-    },
+    merge_clauses=tombstone_merge_clauses(),
 ) }}
 
 {#- Each reads the order rows itself (a CTE read twice is materialised: a year's rows), the
@@ -35,31 +26,19 @@ with
 
 {% if is_incremental() %}
 
-built_through as (
-
-    select max(loaded_at) as loaded_at from {{ this }}
-
-),
-
-new_rows as (
-
-    select all_orders.platform, all_orders.order_id, all_orders.dump_date
-    from {{ all_orders }} as all_orders
-    -- Nothing built yet (no order so far): every row is new.
-    inner join built_through
-        on built_through.loaded_at is null or all_orders.loaded_at > built_through.loaded_at
-
-),
-
 new_dumps as (
 
-    select distinct platform, dump_date from new_rows
+    {{ dumps_delivered_since_last_build(var('order_sources'), label='platform') }}
 
 ),
 
 touched_orders as (
 
-    select platform, order_id from new_rows
+    select all_orders.platform, all_orders.order_id
+    from {{ all_orders }} as all_orders
+    inner join new_dumps
+        on all_orders.platform = new_dumps.platform
+        and all_orders.dump_date = new_dumps.dump_date
 
     union
 
@@ -117,7 +96,8 @@ latest as (
         orders.dump_date,
         orders.source_file,
         orders.source_line,
-        orders.loaded_at
+        orders.loaded_at,
+        {{ build_started_at() }} as derived_at
 
     from {{ all_orders }} as orders
     inner join dumps_per_order
@@ -127,42 +107,8 @@ latest as (
 
 )
 
+select * from latest
+
 {% if is_incremental() %}
-
--- Touched orders with no row left: a row without a dump date, which the merge deletes.
-, dropped as (
-
-    select
-        touched_orders.platform,
-        touched_orders.order_id,
-        {%- for column in ['buyer_key', 'store_id', 'cid', 'order_status', 'status', 'item_title'] %}
-        cast(null as {{ dbt.type_string() }}) as {{ column }},
-        {%- endfor %}
-        cast(null as {{ dbt.type_bigint() }}) as item_count,
-        cast(null as {{ type_money() }}) as paid_amount,
-        cast(null as {{ type_money() }}) as refund_amount,
-        cast(null as {{ type_timestamptz() }}) as created_at,
-        cast(null as {{ type_timestamptz() }}) as paid_at,
-        cast(null as date) as first_dump_date,
-        cast(null as date) as dump_date,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as {{ dbt.type_bigint() }}) as source_line,
-        cast(null as {{ type_timestamptz() }}) as loaded_at
-
-    from touched_orders
-    left join latest
-        on touched_orders.platform = latest.platform
-        and touched_orders.order_id = latest.order_id
-    where latest.order_id is null
-
-)
-
-select * from latest
-union all
-select * from dropped
-
-{% else %}
-
-select * from latest
-
+{{ union_tombstones('latest', 'touched_orders', ['platform', 'order_id']) }}
 {% endif %}

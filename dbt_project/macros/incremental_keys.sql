@@ -1,0 +1,83 @@
+{#-
+    Incremental models on DuckDB; Spark builds them as tables (its Parquet tables take no merge
+    or delete). A build derives again only the keys that deliveries since the model's last build
+    touch, each from all its rows, and stamps what it writes with the build's start (derived_at):
+    the next build starts from the latest stamp, and models downstream find what changed by it.
+    A key left without rows comes out as a tombstone (its dump date null), which the model's merge
+    deletes. A change of models, seeds or vars rebuilds them whole (orchestration/defs/dbt).
+-#}
+
+{% macro incremental_on_duckdb() -%}
+    {{ return('incremental' if target.type == 'duckdb' else 'table') }}
+{%- endmacro %}
+
+
+{#- Merge clauses for a model with one row per unique key: tombstones delete, others upsert. -#}
+{% macro tombstone_merge_clauses() -%}
+    {{ return({
+        'when_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.dump_date is null', 'action': 'delete'},
+            {'action': 'update', 'mode': 'by_name'},
+        ],
+        'when_not_matched': [
+            {'condition': 'DBT_INTERNAL_SOURCE.dump_date is not null', 'action': 'insert', 'mode': 'by_name'},
+        ],
+    }) }}
+{%- endmacro %}
+
+
+{#- The stamp of what this build writes: when the dbt command started (UTC). -#}
+{% macro build_started_at() -%}
+    cast('{{ run_started_at.isoformat() }}' as {{ type_timestamptz() }})
+{%- endmacro %}
+
+
+{#- Whether an instant is after this model's last build (the latest stamp of its rows): every
+    instant is, before it has any row. -#}
+{% macro after_last_build_of_this(instant) -%}
+    ((select max(derived_at) from {{ this }}) is null or {{ instant }} > (select max(derived_at) from {{ this }}))
+{%- endmacro %}
+
+
+{#-
+    (label, dump_date) of the dumps with a delivery the ledger recorded since this model's last
+    build: new, redelivered (rows added or dropped) or refused. `sources` maps a label to a raw
+    source's name (var('order_sources') gives each platform's). From the ledger, not the staged
+    rows, so a redelivery that stages no row still counts.
+-#}
+{% macro dumps_delivered_since_last_build(sources, label='source') %}
+    select distinct labels.{{ label }}, ledger.dump_date
+    from {{ source('audit', 'file_ledger') }} as ledger
+    inner join (
+        {%- for name, source_name in sources.items() %}
+        select
+            cast('{{ name }}' as {{ dbt.type_string() }}) as {{ label }},
+            cast('{{ source_name }}' as {{ dbt.type_string() }}) as source_name
+        {{ 'union all' if not loop.last }}
+        {%- endfor %}
+    ) as labels on ledger.source = labels.source_name
+    where {{ after_last_build_of_this('ledger.loaded_at') }}
+{% endmacro %}
+
+
+{#-
+    Appended to an incremental build's rows (`derived`, a CTE): for each touched key with no row
+    left, a tombstone with just the key and no dump date, which the model deletes. The columns
+    match by name, the others null (DuckDB's UNION BY NAME: incremental builds are DuckDB's).
+-#}
+{% macro union_tombstones(derived, touched, key) %}
+union all by name
+
+select
+    {%- for column in key %}
+    {{ touched }}.{{ column }},
+    {%- endfor %}
+    cast(null as date) as dump_date,
+    {{ build_started_at() }} as derived_at
+
+from {{ touched }}
+where not exists (
+    select 1 from {{ derived }}
+    where {% for column in key %}{{ derived }}.{{ column }} = {{ touched }}.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+)
+{% endmacro %}
