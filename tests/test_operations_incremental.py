@@ -189,13 +189,14 @@ def test_an_incremental_build_after_redeliveries_that_drop_and_copy_rows_equals_
     )[0]
     dump = workspace.inbox / "tmall_orders" / f"tmall_orders_{dump_date:%Y%m%d}.csv"
     _redeliver_without(dump, {falls_back, only_there})
-    # The first day's clicks redelivered without a click that brought orders (gone) and one
+    # The first day's clicks redelivered without a click that brought JD orders (gone: no
+    # redelivered order dump holds them, only the click says they changed) and one
     # that the second day's redelivery now holds (its first delivery moves); the second day's
     # also holds a copy of a third (a duplicate). The same for funnel events.
     first_day, second_day = OPERATIONS_START, OPERATIONS_START + timedelta(days=1)
     [(gone_click,)] = workspace.query(
         """SELECT min(cid) FROM marts.fct_orders
-           WHERE attribution_status = 'attributed' AND cid IN
+           WHERE platform = 'jd' AND attribution_status = 'attributed' AND cid IN
                (SELECT cid FROM marts.fct_clicks WHERE dump_date = ?)""",
         [first_day],
     )
