@@ -81,3 +81,23 @@ where not exists (
     where {% for column in key %}{{ derived }}.{{ column }} = {{ touched }}.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
 )
 {% endmacro %}
+
+
+{#-
+    The keys of `relation`'s rows whose dump (in any of `dump_columns`) had a delivery since
+    this model's last build; with `label`, the rows' column of that name must match the dump's
+    too. One equi-join per column, which hashes, where an OR of them would compare every row
+    with every dump.
+-#}
+{% macro keys_in_dumps_delivered_since_last_build(relation, key, sources, dump_columns, label=none) %}
+    {%- for dump_column in dump_columns %}
+    select {% for column in key %}rows_before.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ relation }} as rows_before
+    inner join ({{ dumps_delivered_since_last_build(sources, label or 'source') }}) as new_dumps
+        on rows_before.{{ dump_column }} = new_dumps.dump_date
+        {%- if label %}
+        and rows_before.{{ label }} = new_dumps.{{ label }}
+        {%- endif %}
+    {{ 'union' if not loop.last }}
+    {%- endfor %}
+{% endmacro %}

@@ -32,10 +32,7 @@ touched_cids as (
 
     union
 
-    select clicks_before.cid
-    from {{ this }} as clicks_before
-    inner join ({{ dumps_delivered_since_last_build({'rednote_clicks': 'rednote_clicks'}) }}) as new_dumps
-        on clicks_before.dump_date = new_dumps.dump_date
+    {{ keys_in_dumps_delivered_since_last_build(this, ['cid'], {'rednote_clicks': 'rednote_clicks'}, ['dump_date']) }}
 
     union
 
@@ -53,7 +50,7 @@ deliveries as (
     select deliveries.*
     from {{ ref('int_clicks_deliveries') }} as deliveries
     {%- if is_incremental() %}
-    inner join touched_cids on deliveries.cid = touched_cids.cid
+    where exists (select 1 from touched_cids where touched_cids.cid = deliveries.cid)
     {%- endif %}
 
 ),

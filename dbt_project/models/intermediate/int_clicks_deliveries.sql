@@ -37,9 +37,7 @@ touched_cids as (
 
     union
 
-    select classified_before.cid
-    from {{ this }} as classified_before
-    inner join new_dumps on classified_before.dump_date = new_dumps.dump_date
+    {{ keys_in_dumps_delivered_since_last_build(this, ['cid'], {'rednote_clicks': 'rednote_clicks'}, ['dump_date']) }}
 
 ),
 
@@ -50,7 +48,7 @@ deliveries as (
     select staged.*
     from {{ ref('stg_rednote__clicks') }} as staged
     {%- if is_incremental() %}
-    inner join touched_cids on staged.cid = touched_cids.cid
+    where exists (select 1 from touched_cids where touched_cids.cid = staged.cid)
     {%- endif %}
 
 ),

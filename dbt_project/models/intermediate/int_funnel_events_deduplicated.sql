@@ -37,9 +37,7 @@ touched_events as (
 
     union
 
-    select events_before.cid, events_before.event_type, events_before.event_ts
-    from {{ this }} as events_before
-    inner join new_dumps on events_before.dump_date = new_dumps.dump_date
+    {{ keys_in_dumps_delivered_since_last_build(this, event_key, {'redstar_funnel': 'redstar_funnel'}, ['dump_date']) }}
 
 ),
 
@@ -50,8 +48,10 @@ events as (
     select staged.*
     from {{ ref('stg_redstar__funnel_events') }} as staged
     {%- if is_incremental() %}
-    inner join touched_events
-        on {% for column in event_key %}staged.{{ column }} = touched_events.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    where exists (
+        select 1 from touched_events
+        where {% for column in event_key %}touched_events.{{ column }} = staged.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    )
     {%- endif %}
 
 ),

@@ -26,13 +26,10 @@
     merge_clauses=tombstone_merge_clauses(),
 ) }}
 
+{#- Each reads the clicks itself: a CTE read twice is materialised (a year's clicks). -#}
+{%- set all_clicks = ref('int_clicks_deduplicated') %}
+
 with
-
-clicks as (
-
-    select * from {{ ref('int_clicks_deduplicated') }}
-
-),
 
 {% if is_incremental() %}
 
@@ -43,19 +40,19 @@ touched_orders as (
 
     union
 
-    select orders_before.platform, orders_before.order_id
-    from {{ this }} as orders_before
-    inner join ({{ dumps_delivered_since_last_build(var('order_sources'), label='platform') }}) as new_dumps
-        on orders_before.platform = new_dumps.platform
-        and (orders_before.dump_date = new_dumps.dump_date
-            or orders_before.first_dump_date = new_dumps.dump_date)
+    {{ keys_in_dumps_delivered_since_last_build(
+        this, ['platform', 'order_id'], var('order_sources'), ['dump_date', 'first_dump_date'],
+        label='platform',
+    ) }}
 
     union
 
     select orders.platform, orders.order_id
     from {{ ref('int_orders_latest') }} as orders
-    inner join clicks on orders.cid = clicks.cid
-    where {{ after_last_build_of_this('clicks.derived_at') }}
+    inner join (
+        select cid from {{ all_clicks }}
+        where {{ after_last_build_of_this('derived_at') }}
+    ) as derived_clicks on orders.cid = derived_clicks.cid
 
     union
 
@@ -63,20 +60,27 @@ touched_orders as (
     from {{ this }} as orders_before
     -- Matched to a click (click_ts set) that is no longer there.
     where orders_before.click_ts is not null
-        and not exists (select 1 from clicks where clicks.cid = orders_before.cid)
+        and not exists (select 1 from {{ all_clicks }} as clicks where clicks.cid = orders_before.cid)
 
 ),
 
 {% endif %}
+
+clicks as (
+
+    select * from {{ all_clicks }}
+
+),
 
 orders as (
 
     select orders.*
     from {{ ref('int_orders_latest') }} as orders
     {%- if is_incremental() %}
-    inner join touched_orders
-        on orders.platform = touched_orders.platform
-        and orders.order_id = touched_orders.order_id
+    where exists (
+        select 1 from touched_orders
+        where touched_orders.platform = orders.platform and touched_orders.order_id = orders.order_id
+    )
     {%- endif %}
 
 ),

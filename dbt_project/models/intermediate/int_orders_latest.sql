@@ -42,12 +42,10 @@ touched_orders as (
 
     union
 
-    select current_state.platform, current_state.order_id
-    from {{ this }} as current_state
-    inner join new_dumps
-        on current_state.platform = new_dumps.platform
-        and (current_state.dump_date = new_dumps.dump_date
-            or current_state.first_dump_date = new_dumps.dump_date)
+    {{ keys_in_dumps_delivered_since_last_build(
+        this, ['platform', 'order_id'], var('order_sources'), ['dump_date', 'first_dump_date'],
+        label='platform',
+    ) }}
 
 ),
 
@@ -55,9 +53,11 @@ touched_order_dumps as (
 
     select all_orders.platform, all_orders.order_id, all_orders.dump_date
     from {{ all_orders }} as all_orders
-    inner join touched_orders
-        on all_orders.platform = touched_orders.platform
-        and all_orders.order_id = touched_orders.order_id
+    where exists (
+        select 1 from touched_orders
+        where touched_orders.platform = all_orders.platform
+            and touched_orders.order_id = all_orders.order_id
+    )
 
 ),
 
