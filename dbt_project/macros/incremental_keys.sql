@@ -3,8 +3,10 @@
     or delete). A build derives again only the keys that deliveries since the model's last build
     touch, each from all its rows, and stamps what it writes with the build's start (derived_at):
     the next build starts from the latest stamp, and models downstream find what changed by it.
-    A key left without rows comes out as a tombstone (its dump date null), which the model's merge
-    deletes. A change of models, seeds or vars rebuilds them whole (orchestration/defs/dbt).
+    A key left without rows comes out as a tombstone (its dump date null), which the model deletes
+    (its merge, or a post-hook where a key has several rows). The stamps and the ledger's times
+    are this machine's clock. A change of models, seeds or vars rebuilds them whole
+    (orchestration/defs/dbt).
 -#}
 
 {% macro incremental_on_duckdb() -%}
