@@ -240,3 +240,14 @@ def test_production_refuses_the_documented_development_key(workspace, monkeypatc
     monkeypatch.setenv("REDCAT_BUYER_KEY_SECRET", DEVELOPMENT_BUYER_KEY_SECRET)
     with pytest.raises(ConfigurationError, match="REDCAT_BUYER_KEY_SECRET is the documented"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("memory_limit", "dbt_share"),
+    [("1GB", "750MB"), ("2GiB", "1610MB"), ("512mb", "384MB"), ("1.5 GB", "1125MB")],
+)
+def test_dbt_takes_three_quarters_of_the_memory_limit(memory_limit, dbt_share):
+    # dbt's process runs beside the run's own: the two must stay within the limit and the run's.
+    from orchestration.lib.settings import DuckDBLimits
+
+    assert DuckDBLimits(memory_limit).dbt_memory_limit == dbt_share

@@ -28,7 +28,7 @@ ENGINES = ("duckdb", "spark")
 ALLOW_SMALLER_PUBLICATION = "REDCAT_ALLOW_SMALLER_PUBLICATION"
 BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 # What DuckDB's memory_limit takes: a number and a unit of 1000^i or 1024^i bytes.
-DUCKDB_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+DUCKDB_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 PIPELINE_VARIABLES = (
     "REDCAT_INBOX",
@@ -101,14 +101,31 @@ class Thresholds:
         )
 
 
+SIZE_UNITS = {
+    "b": 1,
+    **{unit: 1000**power for power, unit in enumerate(("kb", "mb", "gb", "tb"), start=1)},
+    **{unit: 1024**power for power, unit in enumerate(("kib", "mib", "gib", "tib"), start=1)},
+}
+# dbt's process runs beside the run's own (about 0.5 GB of Dagster, pandas and GX): it takes
+# three quarters of the limit. A year's build took as long with 768 MB as with 1 GB.
+DBT_MEMORY_SHARE = 0.75
+
+
 @dataclass(frozen=True)
 class DuckDBLimits:
-    """What one DuckDB connection may take: the pipeline's and dbt's (profiles/profiles.yml)."""
+    """What one DuckDB connection may take: the pipeline's, and dbt's share of it
+    (profiles/profiles.yml)."""
 
-    # With 1 GB, DuckDB spills a year of a large brand to disk and the whole run stays under
-    # 2 GiB. 768 MB ran out in the ingestion's settling of a year's clicks across files.
+    # With 1 GB, DuckDB spills a year of a large brand to disk. 768 MB ran out in the
+    # ingestion's settling of a year's clicks across files.
     memory_limit: str = "1GB"
     threads: int = 2
+
+    @property
+    def dbt_memory_limit(self) -> str:
+        number, unit = DUCKDB_SIZE.fullmatch(self.memory_limit).groups()
+        size = float(number) * SIZE_UNITS[unit.lower()] * DBT_MEMORY_SHARE
+        return f"{int(size) // 1000**2}MB"
 
     @classmethod
     def from_env(cls) -> DuckDBLimits:
@@ -205,14 +222,15 @@ class Settings:
 
     def export_for_dbt(self) -> None:
         """dbt runs in another working directory: hand it the same absolute warehouse path and
-        the validated DuckDB limits its profile reads. The warehouse's folder is made here, as
-        the ingestion makes it: a build may come first (a backfill's seeds), and dbt-duckdb
-        takes a missing folder for a locked file, retrying for 17 minutes."""
+        the validated DuckDB limits its profile reads (for memory, dbt's share). The warehouse's
+        folder is made here, as the ingestion makes it: a build may come first (a backfill's
+        seeds), and dbt-duckdb takes a missing folder for a locked file, retrying for 17
+        minutes."""
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
         os.environ["REDCAT_WAREHOUSE"] = str(self.warehouse)
         os.environ["REDCAT_SPARK_WAREHOUSE"] = str(self.spark_warehouse)
         os.environ["REDCAT_LAKE"] = str(self.lake)
-        os.environ["REDCAT_DUCKDB_MEMORY_LIMIT"] = self.duckdb_limits.memory_limit
+        os.environ["REDCAT_DBT_MEMORY_LIMIT"] = self.duckdb_limits.dbt_memory_limit
         os.environ["REDCAT_DUCKDB_THREADS"] = str(self.duckdb_limits.threads)
 
 
