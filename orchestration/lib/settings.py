@@ -50,6 +50,8 @@ PIPELINE_VARIABLES = (
     "REDCAT_DUCKDB_THREADS",
     ALLOW_SMALLER_PUBLICATION,
 )
+# Set by the pipeline for dbt's profile (Settings.export_for_dbt), not by an operator.
+EXPORTED_VARIABLES = ("REDCAT_DBT_MEMORY_LIMIT",)
 # Read by scripts/demo.sh, scripts/serve.sh and the tests, never by the pipeline.
 SCRIPT_VARIABLES = (
     "REDCAT_DEMO_START",
@@ -249,7 +251,7 @@ def first_dump_date() -> date:
 
 def _reject_unknown_variables() -> None:
     """A mistyped name would otherwise be ignored and its default used without a word."""
-    known = PIPELINE_VARIABLES + SCRIPT_VARIABLES
+    known = PIPELINE_VARIABLES + EXPORTED_VARIABLES + SCRIPT_VARIABLES
     for name in sorted(os.environ):
         if name.startswith("REDCAT_") and name not in known:
             close = difflib.get_close_matches(name, known, n=1)
