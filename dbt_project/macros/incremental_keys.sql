@@ -103,3 +103,16 @@ where not exists (
     {{ 'union' if not loop.last }}
     {%- endfor %}
 {% endmacro %}
+
+
+{#- The rows of `relation` whose key is among the `touched` CTE's; all its rows on a full build. -#}
+{% macro rows_of_touched_keys(relation, touched, key) %}
+    select keyed_rows.*
+    from {{ relation }} as keyed_rows
+    {%- if is_incremental() %}
+    where exists (
+        select 1 from {{ touched }}
+        where {% for column in key %}{{ touched }}.{{ column }} = keyed_rows.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    )
+    {%- endif %}
+{% endmacro %}

@@ -47,11 +47,7 @@ touched_cids as (
 
 deliveries as (
 
-    select deliveries.*
-    from {{ ref('int_clicks_deliveries') }} as deliveries
-    {%- if is_incremental() %}
-    where exists (select 1 from touched_cids where touched_cids.cid = deliveries.cid)
-    {%- endif %}
+    {{ rows_of_touched_keys(ref('int_clicks_deliveries'), 'touched_cids', ['cid']) }}
 
 ),
 

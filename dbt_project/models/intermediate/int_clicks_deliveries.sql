@@ -45,11 +45,7 @@ touched_cids as (
 
 deliveries as (
 
-    select staged.*
-    from {{ ref('stg_rednote__clicks') }} as staged
-    {%- if is_incremental() %}
-    where exists (select 1 from touched_cids where touched_cids.cid = staged.cid)
-    {%- endif %}
+    {{ rows_of_touched_keys(ref('stg_rednote__clicks'), 'touched_cids', ['cid']) }}
 
 ),
 

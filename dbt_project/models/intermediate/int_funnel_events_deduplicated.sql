@@ -45,14 +45,7 @@ touched_events as (
 
 events as (
 
-    select staged.*
-    from {{ ref('stg_redstar__funnel_events') }} as staged
-    {%- if is_incremental() %}
-    where exists (
-        select 1 from touched_events
-        where {% for column in event_key %}touched_events.{{ column }} = staged.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
-    )
-    {%- endif %}
+    {{ rows_of_touched_keys(ref('stg_redstar__funnel_events'), 'touched_events', event_key) }}
 
 ),
 

@@ -74,14 +74,7 @@ clicks as (
 
 orders as (
 
-    select orders.*
-    from {{ ref('int_orders_latest') }} as orders
-    {%- if is_incremental() %}
-    where exists (
-        select 1 from touched_orders
-        where touched_orders.platform = orders.platform and touched_orders.order_id = orders.order_id
-    )
-    {%- endif %}
+    {{ rows_of_touched_keys(ref('int_orders_latest'), 'touched_orders', ['platform', 'order_id']) }}
 
 ),
 
