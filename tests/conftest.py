@@ -101,16 +101,23 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory):
 
 
 def marts_of(path: Path) -> dict[str, list[tuple]]:
-    """Every table of schema `marts` in a DuckDB file, rows sorted; opened read-only."""
+    """Every table of schema `marts` in a DuckDB file, rows sorted, without the build stamps
+    (derived_at: when a build derived the row, which differs between two histories of the same
+    data); opened read-only."""
     import duckdb
 
     with duckdb.connect(str(path), read_only=True) as connection:
-        names = connection.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'marts' ORDER BY 1"
+        columns = connection.execute(
+            "SELECT table_name, list(column_name ORDER BY ordinal_position) "
+            "FROM information_schema.columns WHERE table_schema = 'marts' GROUP BY 1 ORDER BY 1"
         ).fetchall()
         return {
-            n: sorted(connection.execute(f"SELECT * FROM marts.{n}").fetchall()) for (n,) in names
+            name: sorted(
+                connection.execute(
+                    f"SELECT {', '.join(c for c in names if c != 'derived_at')} FROM marts.{name}"
+                ).fetchall()
+            )
+            for name, names in columns
         }
 
 

@@ -28,6 +28,8 @@ INCREMENTAL_MODELS = (
     "int_clicks_deduplicated",
     "int_funnel_events_deduplicated",
     "int_orders_attributed",
+    "fct_orders",
+    "fct_clicks",
 )
 REFUND_COLUMN, PAID_COLUMN, STATUS_COLUMN = "退款金额", "买家实际支付金额", "订单状态"
 
@@ -41,10 +43,13 @@ def _changed_keys(before: list[tuple], after: list[tuple], key_width: int) -> se
 
 
 def _rows_but_stamps(warehouse: Path, model: str) -> list[tuple]:
-    """An intermediate model's rows, sorted, without the build stamp (derived_at)."""
+    """An incremental model's rows, sorted, without the build stamp (derived_at)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
+        (schema,) = connection.execute(
+            "SELECT schema_name FROM duckdb_tables() WHERE table_name = ?", [model]
+        ).fetchone()
         return connection.execute(
-            f"SELECT * EXCLUDE (derived_at) FROM intermediate.{model} ORDER BY ALL"
+            f"SELECT * EXCLUDE (derived_at) FROM {schema}.{model} ORDER BY ALL"
         ).fetchall()
 
 

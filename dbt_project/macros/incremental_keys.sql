@@ -116,3 +116,19 @@ where not exists (
     )
     {%- endif %}
 {% endmacro %}
+
+
+{#-
+    A pre-hook of an incremental model that copies `upstream` row for row, keeping its
+    derived_at: deletes the keys `upstream` no longer holds (its merge deleted their tombstones),
+    before the build adds the rows `upstream` derived since this model's last build.
+-#}
+{% macro delete_keys_gone_from(upstream, key) %}
+    {%- if is_incremental() %}
+    delete from {{ this }} as kept
+    where not exists (
+        select 1 from {{ upstream }} as current_rows
+        where {% for column in key %}current_rows.{{ column }} = kept.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    )
+    {%- endif %}
+{% endmacro %}

@@ -1,8 +1,21 @@
+-- Incremental on DuckDB (macros/incremental_keys.sql): a copy of int_clicks_deduplicated that
+-- takes the rows it derived since this model's last build, and drops the keys it deleted.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='delete+insert',
+    unique_key=['cid'],
+    on_schema_change='fail',
+    pre_hook="{{ delete_keys_gone_from(ref('int_clicks_deduplicated'), ['cid']) }}",
+) }}
+
 with
 
 clicks as (
 
     select * from {{ ref('int_clicks_deduplicated') }}
+    {% if is_incremental() %}
+    where {{ after_last_build_of_this('derived_at') }}
+    {% endif %}
 
 ),
 
@@ -20,7 +33,8 @@ final as (
         cast(placement as {{ dbt.type_string() }}) as placement,
         cast(dump_date as date) as dump_date,
         cast(deliveries as {{ dbt.type_bigint() }}) as deliveries,
-        cast(conflicting_deliveries as {{ dbt.type_bigint() }}) as conflicting_deliveries
+        cast(conflicting_deliveries as {{ dbt.type_bigint() }}) as conflicting_deliveries,
+        cast(derived_at as {{ type_timestamptz() }}) as derived_at
 
     from clicks
 

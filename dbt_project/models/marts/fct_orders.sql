@@ -1,8 +1,21 @@
+-- Incremental on DuckDB (macros/incremental_keys.sql): a copy of int_orders_attributed that
+-- takes the rows it derived since this model's last build, and drops the keys it deleted.
+{{ config(
+    materialized=incremental_on_duckdb(),
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'order_id'],
+    on_schema_change='fail',
+    pre_hook="{{ delete_keys_gone_from(ref('int_orders_attributed'), ['platform', 'order_id']) }}",
+) }}
+
 with
 
 orders as (
 
     select * from {{ ref('int_orders_attributed') }}
+    {% if is_incremental() %}
+    where {{ after_last_build_of_this('derived_at') }}
+    {% endif %}
 
 ),
 
@@ -34,7 +47,8 @@ final as (
         cast(campaign_id as {{ dbt.type_string() }}) as campaign_id,
         cast(lag_days as {{ dbt.type_int() }}) as lag_days,
         cast(first_dump_date as date) as first_dump_date,
-        cast(dump_date as date) as state_dump_date
+        cast(dump_date as date) as state_dump_date,
+        cast(derived_at as {{ type_timestamptz() }}) as derived_at
 
     from orders
 
