@@ -53,6 +53,19 @@ def _rows_but_stamps(warehouse: Path, model: str) -> list[tuple]:
         ).fetchall()
 
 
+def _dbt(arguments: list[str], warehouse: Path, lake: Path, tmp_path: Path):
+    """dbt run by hand on a warehouse, as a developer would (its data tests, not unit tests)."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), *arguments]
+        + ["--exclude-resource-type", "unit_test", "--profiles-dir", "profiles"]
+        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+        cwd=REPOSITORY_ROOT,
+        env=dict(os.environ, REDCAT_WAREHOUSE=str(warehouse), REDCAT_LAKE=str(lake)),
+        capture_output=True,
+        text=True,
+    )
+
+
 def _redeliver_with_full_refund(path, order_id: str) -> None:
     """Rewrite a Tmall dump as the shop would re-export it after refunding one order in full."""
     rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode(TMALL_ENCODING))))
@@ -260,16 +273,66 @@ def test_an_incremental_build_after_redeliveries_that_drop_and_copy_rows_equals_
     # The same dbt project built anew from the same lake.
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy2(workspace.warehouse, rebuilt)
-    completed = subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "build", "--full-refresh"]
-        + ["--exclude-resource-type", "unit_test", "--profiles-dir", "profiles"]
-        + ["--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-        cwd=REPOSITORY_ROOT,
-        env=dict(os.environ, REDCAT_WAREHOUSE=str(rebuilt), REDCAT_LAKE=str(workspace.lake)),
-        capture_output=True,
-        text=True,
-    )
+    completed = _dbt(["build", "--full-refresh"], rebuilt, workspace.lake, tmp_path)
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert marts_of(workspace.warehouse) == marts_of(rebuilt)
     for model in INCREMENTAL_MODELS:
         assert _rows_but_stamps(workspace.warehouse, model) == _rows_but_stamps(rebuilt, model)
+
+
+def test_an_incremental_builds_data_tests_check_what_changed_since_the_last_passing_build(
+    batch_run, tmp_path
+):
+    """A night's build checks the rows derived or delivered since the last build whose tests
+    all passed (macros/tests_in_scope.sql); without a record of one, every row."""
+    # Views name the warehouse's catalog: the copy keeps the file's name.
+    warehouse = tmp_path / "copy" / batch_run.warehouse.name
+    warehouse.parent.mkdir()
+    shutil.copy2(batch_run.warehouse, warehouse)
+
+    def tests_of(models: str) -> subprocess.CompletedProcess:
+        return _dbt(["test", "--select", models], warehouse, batch_run.lake, tmp_path)
+
+    with duckdb.connect(str(warehouse)) as connection:
+        # An order checked by the last build, changed behind the pipeline's back.
+        (order_id,) = connection.execute(
+            "UPDATE marts.fct_orders SET status = 'misfiled' "
+            "WHERE order_id = (SELECT min(order_id) FROM marts.fct_orders) RETURNING order_id"
+        ).fetchone()
+    passed = tests_of("fct_orders")
+    assert passed.returncode == 0, passed.stdout[-3000:]
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE marts.fct_orders SET derived_at = now() WHERE order_id = ?", [order_id]
+        )
+        # The last Tmall dump delivered again since the last check, with an order twice (the
+        # raw tables are views of the lake, which this copy shares: the copy's view changes).
+        connection.execute("ALTER VIEW raw.tmall_orders RENAME TO tmall_orders_in_lake")
+        connection.execute(
+            """CREATE VIEW raw.tmall_orders AS
+               WITH redelivered AS (
+                   SELECT * REPLACE (now() AS loaded_at) FROM raw.tmall_orders_in_lake
+                   WHERE dump_date = (SELECT max(dump_date) FROM raw.tmall_orders_in_lake)
+               )
+               SELECT * FROM raw.tmall_orders_in_lake
+               WHERE dump_date < (SELECT max(dump_date) FROM raw.tmall_orders_in_lake)
+               UNION ALL SELECT * FROM redelivered
+               UNION ALL (SELECT * FROM redelivered LIMIT 1)"""
+        )
+    failed = tests_of("fct_orders stg_tmall__orders")
+    assert failed.returncode == 1
+    assert "FAIL 1 accepted_values_fct_orders_status" in failed.stdout
+    assert "FAIL 1 unique_combination_of_columns_stg_tmall__orders_dump_date__order_id" in (
+        failed.stdout
+    )
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "UPDATE marts.fct_orders SET derived_at = derived_at - INTERVAL 1 DAY "
+            "WHERE order_id = ?",
+            [order_id],
+        )
+        connection.execute("DROP TABLE audit.build_state")
+    unscoped = tests_of("fct_orders")
+    assert "FAIL 1 accepted_values_fct_orders_status" in unscoped.stdout

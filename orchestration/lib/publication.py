@@ -216,7 +216,9 @@ BUILD_STATE_TABLE = "audit.build_state"
 
 
 def record_build(warehouse: Path, lake_fingerprint: str, models_fingerprint: str) -> None:
-    """After a successful dbt build: what the warehouse's marts were built from."""
+    """After a successful dbt build: what the warehouse's marts were built from, and when
+    (`built_at`): the next incremental build's data tests check what changed since
+    (dbt_project/macros/tests_in_scope.sql)."""
     with connect(warehouse) as connection:
         connection.execute(
             f"CREATE OR REPLACE TABLE {BUILD_STATE_TABLE} AS SELECT "
