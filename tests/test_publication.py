@@ -7,7 +7,10 @@ from datetime import date
 
 import duckdb
 
+from orchestration.defs.dbt.assets import redcat_dbt_project
 from orchestration.lib.loading import file_sha256
+from orchestration.lib.publication import publish, stamped_keys_of
+from orchestration.lib.settings import Settings
 from orchestration.run import run_pipeline
 
 DAY_1, DAY_2, DAY_3 = date(2026, 5, 13), date(2026, 5, 14), date(2026, 5, 15)
@@ -88,3 +91,32 @@ def test_each_publication_adds_to_the_snapshot_history(workspace):
     assert _published(workspace, "SELECT count(*) FROM marts.fct_orders") == [(8,)]
     leftovers = list(workspace.published.parent.glob(".*.building"))
     assert leftovers == []
+
+
+def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last(workspace):
+    workspace.copy_examples()
+    with workspace.instance() as instance:
+        assert run_pipeline(DAY_1, DAY_2, instance).success
+    with duckdb.connect(str(workspace.warehouse)) as warehouse:
+        # What a nightly build may do: delete a key, derive a row again, rebuild a mart whole.
+        warehouse.execute(
+            "DELETE FROM marts.fct_clicks WHERE cid = (SELECT min(cid) FROM marts.fct_clicks)"
+        )
+        warehouse.execute(
+            "UPDATE marts.fct_orders SET status = 'refunded', derived_at = now() "
+            "WHERE order_id = (SELECT min(order_id) FROM marts.fct_orders)"
+        )
+        warehouse.execute("UPDATE marts.mart_campaign_roi SET clicks = clicks + 1")
+        warehouse.execute("CREATE TABLE marts.fct_new AS SELECT 1 AS id")
+    stamped = stamped_keys_of(redcat_dbt_project.manifest_path)
+    assert stamped["marts.fct_orders"] == ["platform", "order_id"]
+
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+
+    with duckdb.connect(str(workspace.warehouse)) as warehouse:
+        warehouse.execute("DROP TABLE marts.fct_new")
+        warehouse.execute("DELETE FROM marts.fct_orders WHERE status = 'refunded'")
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+    assert len(_published(workspace, "SELECT * FROM audit.published_snapshot")) == 3

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib.metadata import version
@@ -30,6 +32,10 @@ PUBLISHED_STORAGE_VERSION = "v1.0.0"
 
 # Audit tables analysts rely on (contract section 4), copied beside the marts.
 PUBLISHED_AUDIT_TABLES = ("file_ledger", "quarantine")
+# The publications' own history, which each published file carries on.
+PUBLICATION_HISTORY_TABLES = ("audit.published_snapshot", "audit.published_snapshot_file")
+# What an incremental model stamps on the rows a build derives (dbt_project/macros).
+STAMP_COLUMN = "derived_at"
 
 SNAPSHOT_DDL = """
 CREATE TABLE IF NOT EXISTS published.audit.published_snapshot (
@@ -96,9 +102,18 @@ def code_version() -> str:
     return f"redcat {version('redcat')} ({commit})"
 
 
-def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedSnapshot:
+def publish(
+    settings: Settings,
+    dagster_run_id: str | None = None,
+    stamped_keys: Mapping[str, Sequence[str]] | None = None,
+) -> PublishedSnapshot:
     """Replace the published file with the working warehouse's marts, unless the new snapshot
-    would lose deliveries or not descend from the published one (README: When a run fails)."""
+    would lose deliveries or not descend from the published one (README: When a run fails).
+
+    `stamped_keys` ("schema.table" → key columns) names the tables the warehouse keeps
+    incrementally, stamping what each build derives (derived_at): when the published file came
+    from the same warehouse, the new one starts as its copy and takes only their rows derived
+    since, and the other tables whole (README: Performance)."""
     target = settings.published
     if not settings.warehouse.is_file():
         raise RuntimeError(f"no working warehouse at {settings.warehouse}: nothing to publish")
@@ -123,15 +138,24 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
         last = _attach_previous(connection, target)
         if last and not settings.allow_smaller_publication:
             _refuse_unless_it_descends(connection, last, identity, settings.warehouse, files)
-        connection.execute(
-            f"ATTACH {sql_literal(str(building))} AS published "
-            f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
+        # A copy of a published file this warehouse built holds all but what changed since; a
+        # publication the operator forces starts anew.
+        from_previous = (
+            last is not None and last[1] == identity and not settings.allow_smaller_publication
         )
-        tables = _copy_marts_and_audit(connection)
+        if from_previous:
+            shutil.copyfile(target, building)
+            connection.execute(f"ATTACH {sql_literal(str(building))} AS published")
+        else:
+            connection.execute(
+                f"ATTACH {sql_literal(str(building))} AS published "
+                f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
+            )
+        tables = _copy_marts_and_audit(connection, stamped_keys or {})
         copy_comments(connection, tables)
         _record_snapshot(
             connection,
-            copy_history=last is not None,
+            copy_history=last is not None and not from_previous,
             snapshot_id=snapshot_id,
             version_text=version_text,
             dagster_run_id=dagster_run_id,
@@ -147,8 +171,24 @@ def publish(settings: Settings, dagster_run_id: str | None = None) -> PublishedS
     return PublishedSnapshot(snapshot_id, target, tables, len(files), version_text)
 
 
-def _copy_marts_and_audit(connection: duckdb.DuckDBPyConnection) -> list[str]:
-    # The marts, and the benchmark seeds they are read against (contract: reference data).
+def stamped_keys_of(manifest: Path) -> dict[str, list[str]]:
+    """ "schema.table" → unique key of each incremental model in a dbt manifest: the tables
+    whose rows carry the build stamp (STAMP_COLUMN) of when they were derived."""
+    nodes = json.loads(manifest.read_bytes())["nodes"].values()
+    return {
+        f"{node['schema']}.{node['alias']}": (
+            [key] if isinstance(key := node["config"]["unique_key"], str) else list(key)
+        )
+        for node in nodes
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    }
+
+
+def _copy_marts_and_audit(
+    connection: duckdb.DuckDBPyConnection, stamped_keys: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """Make `published` hold the warehouse's marts, the benchmark seeds they are read against
+    (contract: reference data) and the audit tables; drop what the warehouse no longer has."""
     built = [
         f"{schema}.{name}"
         for schema, name in connection.execute(
@@ -159,14 +199,80 @@ def _copy_marts_and_audit(connection: duckdb.DuckDBPyConnection) -> list[str]:
     ]
     if not any(table.startswith("marts.") for table in built):
         raise RuntimeError("the working warehouse has no marts to publish; run dbt first")
-    connection.execute(
-        "CREATE SCHEMA published.marts; CREATE SCHEMA published.reference; "
-        "CREATE SCHEMA published.audit;"
-    )
+    for schema in ("marts", "reference", "audit"):
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS published.{schema}")
     copied = built + [f"audit.{name}" for name in PUBLISHED_AUDIT_TABLES]
+    present = _columns(connection, "published")
+    for table in set(present) - set(copied) - set(PUBLICATION_HISTORY_TABLES):
+        connection.execute(f"DROP TABLE published.{table}")
+    building = _columns(connection, "warehouse")
     for table in copied:
-        connection.execute(f"CREATE TABLE published.{table} AS SELECT * FROM warehouse.{table}")
+        key = stamped_keys.get(table)
+        stamped = any(name == STAMP_COLUMN for name, _ in building[table])
+        if key and stamped and present.get(table) == building[table]:
+            _take_rows_derived_since(connection, table, key)
+        else:
+            connection.execute(
+                f"CREATE OR REPLACE TABLE published.{table} AS SELECT * FROM warehouse.{table}"
+            )
     return copied
+
+
+def _columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple]]:
+    """ "schema.table" → its (column, type)s in order, for the tables of an attached file."""
+    return {
+        table: [tuple(column) for column in columns]
+        for table, columns in connection.execute(
+            """SELECT table_schema || '.' || table_name,
+                      list([column_name, data_type] ORDER BY ordinal_position)
+               FROM information_schema.columns WHERE table_catalog = ?
+                 AND table_schema IN ('marts', 'reference', 'audit')
+               GROUP BY ALL""",
+            [catalog],
+        ).fetchall()
+    }
+
+
+def _take_rows_derived_since(
+    connection: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]
+) -> None:
+    """Bring a published copy of a stamped table up to the warehouse's: the keys the warehouse
+    derived since the copy's latest stamp lose their rows, which come anew (the rows of a key
+    are derived together, under one stamp), and the keys it deleted lose theirs."""
+    (copied_through,) = connection.execute(
+        f"SELECT max({STAMP_COLUMN}) FROM published.{table}"
+    ).fetchone()
+    # An empty copy takes every row.
+    derived_since = f"{STAMP_COLUMN} > CAST($copied_through AS TIMESTAMPTZ)"
+    if copied_through is None:
+        derived_since = "true"
+    parameters = {"copied_through": copied_through} if copied_through is not None else {}
+    same_key = " AND ".join(f"current_rows.{column} = kept.{column}" for column in key)
+    # A table of their own, so DuckDB knows how few they are and hashes them, not the copy.
+    connection.execute(
+        f"""CREATE OR REPLACE TEMP TABLE derived_keys AS
+            SELECT DISTINCT {", ".join(key)} FROM warehouse.{table} WHERE {derived_since}""",
+        parameters,
+    )
+    connection.execute(
+        f"""DELETE FROM published.{table} AS kept WHERE EXISTS (
+                SELECT 1 FROM derived_keys AS current_rows WHERE {same_key})"""
+    )
+    connection.execute(
+        f"INSERT INTO published.{table} SELECT * FROM warehouse.{table} WHERE {derived_since}",
+        parameters,
+    )
+    # What is left of the copy holds every key the warehouse kept: equal counts mean no key
+    # was deleted, which spares comparing all keys on most nights.
+    (deleted_keys,) = connection.execute(
+        f"SELECT (SELECT count(*) FROM published.{table}) <> "
+        f"(SELECT count(*) FROM warehouse.{table})"
+    ).fetchone()
+    if deleted_keys:
+        connection.execute(
+            f"""DELETE FROM published.{table} AS kept WHERE NOT EXISTS (
+                    SELECT 1 FROM warehouse.{table} AS current_rows WHERE {same_key})"""
+        )
 
 
 def _record_snapshot(
@@ -184,10 +290,10 @@ def _record_snapshot(
     """Append this publication to the history carried by the previous published file."""
     connection.execute(SNAPSHOT_DDL)
     if copy_history:
-        for table in ("published_snapshot", "published_snapshot_file"):
+        for table in PUBLICATION_HISTORY_TABLES:
             # By name: files published before the warehouse columns existed lack them.
             connection.execute(
-                f"INSERT INTO published.audit.{table} BY NAME SELECT * FROM previous.audit.{table}"
+                f"INSERT INTO published.{table} BY NAME SELECT * FROM previous.{table}"
             )
     file_list = [
         {"source": s, "dump_date": d.isoformat(), "file_name": f, "sha256": h}
@@ -206,9 +312,10 @@ def _record_snapshot(
             lake_fingerprint,
         ],
     )
-    connection.executemany(
-        "INSERT INTO published.audit.published_snapshot_file VALUES (?, ?, ?, ?, ?)",
-        [[snapshot_id, *row] for row in files],
+    connection.execute(
+        f"""INSERT INTO published.audit.published_snapshot_file
+            SELECT ?, source, dump_date, file_name, sha256 FROM ({CURRENT_FILES_SQL})""",
+        [snapshot_id],
     )
 
 

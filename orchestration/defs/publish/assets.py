@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from orchestration.defs.dbt.assets import redcat_dbt_models
+from orchestration.defs.dbt.assets import redcat_dbt_models, redcat_dbt_project
 from orchestration.defs.failures import one_line_failures
 from orchestration.defs.partitions import WAREHOUSE_POOL
-from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish
+from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish, stamped_keys_of
 from orchestration.lib.report import key_figures, write_report
 from orchestration.lib.settings import Settings
 
@@ -32,7 +32,11 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             return dg.MaterializeResult(
                 metadata={"engine": "spark", "marts": dg.MetadataValue.path(str(marts))}
             )
-        snapshot = publish(settings, dagster_run_id=context.run.run_id)
+        snapshot = publish(
+            settings,
+            dagster_run_id=context.run.run_id,
+            stamped_keys=stamped_keys_of(redcat_dbt_project.manifest_path),
+        )
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
     # The latest report always sits beside the file it was drawn from.
     report = write_report(snapshot.path)
