@@ -18,23 +18,12 @@ import pytest
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import lake
 from orchestration.run import run_pipeline
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, marts_of
 from tests.dumps import jsonl_gz_bytes
 
 DAY_1, DAY_2 = date(2026, 5, 13), date(2026, 5, 14)
 CLICKS = SOURCES_BY_NAME["rednote_clicks"]
 TMALL = SOURCES_BY_NAME["tmall_orders"]
-
-
-def _marts(path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as connection:
-        names = connection.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
-        ).fetchall()
-        return {
-            n: connection.execute(f"SELECT * FROM marts.{n} ORDER BY ALL").fetchall()
-            for (n,) in names
-        }
 
 
 def _published_snapshots(workspace) -> list[tuple]:
@@ -50,8 +39,8 @@ def built(examples_run, workspace):
     for name in (examples_run.warehouse, examples_run.published):
         shutil.copy(name, workspace.warehouse.parent / name.name)
     shutil.copytree(examples_run.lake, workspace.lake)
-    workspace.marts_before = _marts(workspace.warehouse)
-    workspace.published_before = _marts(workspace.published)
+    workspace.marts_before = marts_of(workspace.warehouse)
+    workspace.published_before = marts_of(workspace.published)
     workspace.snapshots_before = _published_snapshots(workspace)
     assert (
         workspace.marts_before["fct_clicks"]
@@ -61,8 +50,8 @@ def built(examples_run, workspace):
 
 
 def _assert_marts_unchanged(workspace) -> None:
-    assert _marts(workspace.warehouse) == workspace.marts_before
-    assert _marts(workspace.published) == workspace.published_before
+    assert marts_of(workspace.warehouse) == workspace.marts_before
+    assert marts_of(workspace.published) == workspace.published_before
     assert _published_snapshots(workspace) == workspace.snapshots_before
 
 
@@ -144,8 +133,8 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built):
         _redeliver(clicks, (EXAMPLES / "rednote_clicks" / clicks.name).read_bytes())
         fixed = run_pipeline(DAY_2, DAY_2, instance)
         assert fixed.success, fixed.failures
-    assert _marts(built.warehouse) == built.marts_before
-    assert _marts(built.published) == built.published_before
+    assert marts_of(built.warehouse) == built.marts_before
+    assert marts_of(built.published) == built.published_before
     assert len(_published_snapshots(built)) == len(built.snapshots_before) + 1
 
 
@@ -178,12 +167,17 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
 
 def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     # No file passing the raw gates trips a model test (the gates hold every staging rule),
-    # so the lake is broken by hand: a day outside the run holds a click twice.
+    # so the lake is broken by hand: a day outside the run holds a click twice, as delivered
+    # since the last build (what its tests check: dbt_project/macros/tests_in_scope.sql).
     day_1 = lake.partition(built.lake, CLICKS.table, DAY_1) / lake.DATA_FILE
     with duckdb.connect() as connection:
         connection.execute(
-            f"""CREATE TABLE doubled AS SELECT * FROM {lake.read_sql([day_1], ())}
-                UNION ALL SELECT * FROM {lake.read_sql([day_1], ())} WHERE cid LIKE '%1'"""
+            f"""CREATE TABLE doubled AS
+                WITH redelivered AS (
+                    SELECT * REPLACE (now() AS loaded_at) FROM {lake.read_sql([day_1], ())}
+                )
+                SELECT * FROM redelivered
+                UNION ALL SELECT * FROM redelivered WHERE cid LIKE '%1'"""
         )
         lake.write_file(connection, "doubled", day_1)
 
