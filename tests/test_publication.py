@@ -117,6 +117,30 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
     with duckdb.connect(str(workspace.warehouse)) as warehouse:
         warehouse.execute("DROP TABLE marts.fct_new")
         warehouse.execute("DELETE FROM marts.fct_orders WHERE status = 'refunded'")
+    # An analyst's read-write session changed a published row: the copy's checksum tells.
+    with duckdb.connect(str(workspace.published)) as analyst:
+        analyst.execute(
+            "UPDATE marts.fct_clicks SET placement = 'mine' "
+            "WHERE cid = (SELECT max(cid) FROM marts.fct_clicks)"
+        )
     publish(Settings.from_env(), stamped_keys=stamped)
     assert _marts(workspace.published) == _marts(workspace.warehouse)
-    assert len(_published(workspace, "SELECT * FROM audit.published_snapshot")) == 3
+
+    # An analyst's own table in the published file: the next file is built anew, without it.
+    with duckdb.connect(str(workspace.published)) as analyst:
+        analyst.execute("CREATE TABLE main.my_notes AS SELECT 1 AS note")
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+    assert _published(
+        workspace, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'"
+    ) == [(0,)]
+    built_anew = "SELECT built_anew FROM audit.published_snapshot ORDER BY published_at"
+    assert _published(workspace, built_anew) == [(True,), (False,), (False,), (True,)]
+
+    # A file published by earlier code, whose history lacks a column, is built anew too.
+    with duckdb.connect(str(workspace.published)) as analyst:
+        analyst.execute("ALTER TABLE audit.published_snapshot DROP COLUMN built_anew")
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+    assert _published(workspace, built_anew)[-1] == (True,)
+    assert len(_published(workspace, built_anew)) == 5

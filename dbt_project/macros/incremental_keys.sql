@@ -4,9 +4,10 @@
     touch, each from all its rows, and stamps what it writes with the build's start (derived_at):
     the next build starts from the latest stamp, and models downstream find what changed by it.
     A key left without rows comes out as a tombstone (its dump date null), which the model deletes
-    (its merge, or a post-hook where a key has several rows). The stamps and the ledger's times
-    are this machine's clock. A change of models, seeds or vars rebuilds them whole
-    (orchestration/defs/dbt).
+    (its merge, or a post-hook where a key has several rows); a model that copies another's
+    rows deletes in a pre-hook the keys that one deleted (delete_keys_gone_from). The stamps and
+    the ledger's times are this machine's clock. A change of models, seeds or vars rebuilds them
+    whole (orchestration/defs/dbt).
 -#}
 
 {% macro incremental_on_duckdb() -%}
@@ -25,6 +26,12 @@
             {'condition': 'DBT_INTERNAL_SOURCE.dump_date is not null', 'action': 'insert', 'mode': 'by_name'},
         ],
     }) }}
+{%- endmacro %}
+
+
+{#- `left` and `right` (relation aliases) hold the same key. -#}
+{% macro same_key(left, right, key) -%}
+    {% for column in key %}{{ left }}.{{ column }} = {{ right }}.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
 {%- endmacro %}
 
 
@@ -80,7 +87,7 @@ select
 from {{ touched }}
 where not exists (
     select 1 from {{ derived }}
-    where {% for column in key %}{{ derived }}.{{ column }} = {{ touched }}.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    where {{ same_key(derived, touched, key) }}
 )
 {% endmacro %}
 
@@ -112,7 +119,7 @@ where not exists (
     {%- if is_incremental() %}
     where exists (
         select 1 from {{ touched }}
-        where {% for column in key %}{{ touched }}.{{ column }} = keyed_rows.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+        where {{ same_key(touched, 'keyed_rows', key) }}
     )
     {%- endif %}
 {% endmacro %}
@@ -128,7 +135,7 @@ where not exists (
     delete from {{ this }} as kept
     where not exists (
         select 1 from {{ upstream }} as current_rows
-        where {% for column in key %}current_rows.{{ column }} = kept.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+        where {{ same_key('current_rows', 'kept', key) }}
     )
     {%- endif %}
 {% endmacro %}

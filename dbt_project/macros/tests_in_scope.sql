@@ -6,9 +6,12 @@
       incremental models stamp what they derive (derived_at), a key's rows all at once (merge or
         delete+insert by key);
       views of staged deliveries (with loaded_at) hold a dump date's rows all from its latest
-        delivery, so their key tests are scoped only when the key holds the dump date.
+        delivery, so their key tests are scoped only when the key holds the dump date; not
+        those whose rows the ingestion moves between deliveries after loading them (meta
+        rows_move_across_deliveries: the clicks settled across files keep their loaded_at).
     Other relations are checked whole (tables rebuilt whole each build, other views), and so
-    are the singular tests' marts.
+    are relationships (their parents may change alone), warnings (reported every night, not
+    once) and the singular tests' marts.
 -#}
 {#- One macro, not two: dbt's partial parse, kept from a build before this file existed, resolves
     the dispatched override but not another macro it calls. -#}
@@ -19,7 +22,9 @@
     {%- endif %}
     {#- The stamp of the tested model's rows that tells which changed since the last check. -#}
     {%- set stamp = none %}
-    {%- if execute and not flags.FULL_REFRESH and model.attached_node %}
+    {%- if execute and not flags.FULL_REFRESH and model.attached_node
+            and model.test_metadata.name != 'relationships'
+            and config.get('severity') | lower != 'warn' %}
         {%- set tested = graph.nodes.get(model.attached_node) %}
         {%- set materialized = tested.config.materialized if tested else none %}
         {%- set kwargs = model.test_metadata.kwargs if model.test_metadata else {} %}
@@ -27,6 +32,7 @@
         {%- if materialized == 'incremental' %}
             {%- set stamp = 'derived_at' %}
         {%- elif materialized == 'view' and (not key or 'dump_date' in key)
+                and not tested.config.meta.get('rows_move_across_deliveries')
                 and 'loaded_at' in adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}
             {%- set stamp = 'loaded_at' %}
         {%- endif %}

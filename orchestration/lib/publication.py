@@ -37,19 +37,26 @@ PUBLICATION_HISTORY_TABLES = ("audit.published_snapshot", "audit.published_snaps
 # What an incremental model stamps on the rows a build derives (dbt_project/macros).
 STAMP_COLUMN = "derived_at"
 
+# A published file is built anew at least this often, whatever changed: bringing a copy up to
+# date deletes rows, and DuckDB does not give all their room back.
+PUBLICATIONS_PER_NEW_FILE = 7
+# A copy takes the rows derived since it only while they are at most this share of a table.
+MOST_DERIVED_SHARE_FOR_A_COPY = 0.25
+
 SNAPSHOT_DDL = """
-CREATE TABLE IF NOT EXISTS published.audit.published_snapshot (
+CREATE TABLE IF NOT EXISTS {catalog}.audit.published_snapshot (
     snapshot_id VARCHAR NOT NULL,
     published_at TIMESTAMPTZ NOT NULL,
     code_version VARCHAR NOT NULL,
     dagster_run_id VARCHAR,
     file_count BIGINT NOT NULL,
-    files VARCHAR NOT NULL,             -- JSON list of {source, dump_date, file_name, sha256}
+    files VARCHAR NOT NULL,             -- JSON list of {{source, dump_date, file_name, sha256}}
     warehouse_id VARCHAR,               -- audit.warehouse_identity of the warehouse that built it
     warehouse_path VARCHAR,
-    lake_fingerprint VARCHAR            -- the lake and models the marts were built from
+    lake_fingerprint VARCHAR,           -- the lake and models the marts were built from
+    built_anew BOOLEAN                  -- a new file, not a copy of the last one brought up to date
 );
-CREATE TABLE IF NOT EXISTS published.audit.published_snapshot_file (
+CREATE TABLE IF NOT EXISTS {catalog}.audit.published_snapshot_file (
     snapshot_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
     dump_date DATE NOT NULL,
@@ -141,7 +148,10 @@ def publish(
         # A copy of a published file this warehouse built holds all but what changed since; a
         # publication the operator forces starts anew.
         from_previous = (
-            last is not None and last[1] == identity and not settings.allow_smaller_publication
+            last is not None
+            and last[1] == identity
+            and not settings.allow_smaller_publication
+            and _copy_is_worth_bringing_up_to_date(connection, stamped_keys or {})
         )
         if from_previous:
             shutil.copyfile(target, building)
@@ -163,6 +173,7 @@ def publish(
             warehouse_id=identity,
             warehouse_path=settings.warehouse,
             lake_fingerprint=_built_from(connection),
+            built_anew=not from_previous,
         )
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
@@ -180,8 +191,52 @@ def stamped_keys_of(manifest: Path) -> dict[str, list[str]]:
             [key] if isinstance(key := node["config"]["unique_key"], str) else list(key)
         )
         for node in nodes
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and node["config"].get("unique_key")
     }
+
+
+def _copy_is_worth_bringing_up_to_date(
+    connection: duckdb.DuckDBPyConnection, stamped_keys: Mapping[str, Sequence[str]]
+) -> bool:
+    """Whether the attached `previous` file is a copy to bring up to date rather than build
+    anew: it holds only what publications write (no analyst's table or view), its history has
+    this code's columns, it is one of the last few copies since a new file, and no stamped
+    table's rows were mostly derived since (a full rebuild)."""
+    if not stamped_keys:
+        return False
+    (foreign,) = connection.execute(
+        """SELECT (SELECT count(*) FROM duckdb_tables() WHERE database_name = 'previous'
+                     AND schema_name NOT IN ('marts', 'reference', 'audit'))
+                + (SELECT count(*) FROM duckdb_views() WHERE database_name = 'previous'
+                     AND NOT internal)"""
+    ).fetchone()
+    connection.execute("ATTACH ':memory:' AS expected; CREATE SCHEMA expected.audit")
+    connection.execute(SNAPSHOT_DDL.format(catalog="expected"))
+    expected, previous = _columns(connection, "expected"), _columns(connection, "previous")
+    connection.execute("DETACH expected")
+    if foreign or any(
+        previous.get(table) != expected[table] for table in PUBLICATION_HISTORY_TABLES
+    ):
+        return False
+    (copies,) = connection.execute(
+        """SELECT count(*) FROM previous.audit.published_snapshot WHERE published_at >=
+               (SELECT max(published_at) FROM previous.audit.published_snapshot WHERE built_anew)"""
+    ).fetchone()
+    if not 0 < copies < PUBLICATIONS_PER_NEW_FILE:
+        return False
+    for table in set(stamped_keys) & set(previous) & set(_columns(connection, "warehouse")):
+        if not any(name == STAMP_COLUMN for name, _ in previous[table]):
+            continue
+        derived, rows = connection.execute(
+            f"""SELECT count(*) FILTER (WHERE {STAMP_COLUMN} >
+                    (SELECT max({STAMP_COLUMN}) FROM previous.{_name(table)})), count(*)
+                FROM warehouse.{_name(table)}"""
+        ).fetchone()
+        if derived > MOST_DERIVED_SHARE_FOR_A_COPY * rows:
+            return False
+    return True
 
 
 def _copy_marts_and_audit(
@@ -204,18 +259,27 @@ def _copy_marts_and_audit(
     copied = built + [f"audit.{name}" for name in PUBLISHED_AUDIT_TABLES]
     present = _columns(connection, "published")
     for table in set(present) - set(copied) - set(PUBLICATION_HISTORY_TABLES):
-        connection.execute(f"DROP TABLE published.{table}")
+        connection.execute(f"DROP TABLE published.{_name(table)}")
     building = _columns(connection, "warehouse")
     for table in copied:
         key = stamped_keys.get(table)
         stamped = any(name == STAMP_COLUMN for name, _ in building[table])
-        if key and stamped and present.get(table) == building[table]:
-            _take_rows_derived_since(connection, table, key)
-        else:
+        if not (
+            key
+            and stamped
+            and present.get(table) == building[table]
+            and _take_rows_derived_since(connection, table, key)
+        ):
             connection.execute(
-                f"CREATE OR REPLACE TABLE published.{table} AS SELECT * FROM warehouse.{table}"
+                f"CREATE OR REPLACE TABLE published.{_name(table)} AS "
+                f"SELECT * FROM warehouse.{_name(table)}"
             )
     return copied
+
+
+def _name(table: str) -> str:
+    """ "schema.table" as quoted identifiers."""
+    return ".".join(_identifier(part) for part in table.split("."))
 
 
 def _columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, list[tuple]]:
@@ -235,44 +299,52 @@ def _columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, l
 
 def _take_rows_derived_since(
     connection: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]
-) -> None:
+) -> bool:
     """Bring a published copy of a stamped table up to the warehouse's: the keys the warehouse
     derived since the copy's latest stamp lose their rows, which come anew (the rows of a key
-    are derived together, under one stamp), and the keys it deleted lose theirs."""
+    are derived together, under one stamp), and the keys it deleted lose theirs. Whether the
+    copy then holds the warehouse's rows (their count and checksum): a copy changed by hand, or
+    stamps from a clock set back, do not, and the table is copied whole instead."""
+    name = _name(table)
     (copied_through,) = connection.execute(
-        f"SELECT max({STAMP_COLUMN}) FROM published.{table}"
+        f"SELECT max({STAMP_COLUMN}) FROM published.{name}"
     ).fetchone()
     # An empty copy takes every row.
     derived_since = f"{STAMP_COLUMN} > CAST($copied_through AS TIMESTAMPTZ)"
     if copied_through is None:
         derived_since = "true"
     parameters = {"copied_through": copied_through} if copied_through is not None else {}
-    same_key = " AND ".join(f"current_rows.{column} = kept.{column}" for column in key)
+    columns = ", ".join(_identifier(column) for column in key)
+    same_key = " AND ".join(f"current_rows.{_identifier(c)} = kept.{_identifier(c)}" for c in key)
     # A table of their own, so DuckDB knows how few they are and hashes them, not the copy.
     connection.execute(
         f"""CREATE OR REPLACE TEMP TABLE derived_keys AS
-            SELECT DISTINCT {", ".join(key)} FROM warehouse.{table} WHERE {derived_since}""",
+            SELECT DISTINCT {columns} FROM warehouse.{name} WHERE {derived_since}""",
         parameters,
     )
     connection.execute(
-        f"""DELETE FROM published.{table} AS kept WHERE EXISTS (
+        f"""DELETE FROM published.{name} AS kept WHERE EXISTS (
                 SELECT 1 FROM derived_keys AS current_rows WHERE {same_key})"""
     )
     connection.execute(
-        f"INSERT INTO published.{table} SELECT * FROM warehouse.{table} WHERE {derived_since}",
+        f"INSERT INTO published.{name} SELECT * FROM warehouse.{name} WHERE {derived_since}",
         parameters,
     )
     # What is left of the copy holds every key the warehouse kept: equal counts mean no key
     # was deleted, which spares comparing all keys on most nights.
     (deleted_keys,) = connection.execute(
-        f"SELECT (SELECT count(*) FROM published.{table}) <> "
-        f"(SELECT count(*) FROM warehouse.{table})"
+        f"SELECT (SELECT count(*) FROM published.{name}) <> (SELECT count(*) FROM warehouse.{name})"
     ).fetchone()
     if deleted_keys:
         connection.execute(
-            f"""DELETE FROM published.{table} AS kept WHERE NOT EXISTS (
-                    SELECT 1 FROM warehouse.{table} AS current_rows WHERE {same_key})"""
+            f"""DELETE FROM published.{name} AS kept WHERE NOT EXISTS (
+                    SELECT 1 FROM warehouse.{name} AS current_rows WHERE {same_key})"""
         )
+    checksum = "SELECT count(*), sum(hash(copied)) FROM {} AS copied"
+    return (
+        connection.execute(checksum.format(f"published.{name}")).fetchone()
+        == connection.execute(checksum.format(f"warehouse.{name}")).fetchone()
+    )
 
 
 def _record_snapshot(
@@ -286,9 +358,10 @@ def _record_snapshot(
     warehouse_id: str,
     warehouse_path: Path,
     lake_fingerprint: str | None,
+    built_anew: bool,
 ) -> None:
     """Append this publication to the history carried by the previous published file."""
-    connection.execute(SNAPSHOT_DDL)
+    connection.execute(SNAPSHOT_DDL.format(catalog="published"))
     if copy_history:
         for table in PUBLICATION_HISTORY_TABLES:
             # By name: files published before the warehouse columns existed lack them.
@@ -300,7 +373,7 @@ def _record_snapshot(
         for s, d, f, h in files
     ]
     connection.execute(
-        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO published.audit.published_snapshot VALUES (?, now(), ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             snapshot_id,
             version_text,
@@ -310,12 +383,21 @@ def _record_snapshot(
             warehouse_id,
             str(warehouse_path),
             lake_fingerprint,
+            built_anew,
         ],
     )
+    # One statement, not a row at a time: a year has two thousand files.
     connection.execute(
-        f"""INSERT INTO published.audit.published_snapshot_file
-            SELECT ?, source, dump_date, file_name, sha256 FROM ({CURRENT_FILES_SQL})""",
-        [snapshot_id],
+        """INSERT INTO published.audit.published_snapshot_file
+           SELECT $snapshot_id, unnest($sources), unnest($dump_dates), unnest($names),
+                  unnest($hashes)""",
+        {
+            "snapshot_id": snapshot_id,
+            "sources": [source for source, *_ in files],
+            "dump_dates": [dump_date for _, dump_date, *_ in files],
+            "names": [name for _, _, name, _ in files],
+            "hashes": [sha256 for *_, sha256 in files],
+        },
     )
 
 

@@ -1,5 +1,6 @@
 -- Incremental on DuckDB (macros/incremental_keys.sql): a copy of int_clicks_deduplicated that
--- takes the rows it derived since this model's last build, and drops the keys it deleted.
+-- takes the rows it derived since this model's last build (their stamps kept), and drops the
+-- keys it deleted.
 {{ config(
     materialized=incremental_on_duckdb(),
     incremental_strategy='delete+insert',
@@ -34,7 +35,8 @@ final as (
         cast(dump_date as date) as dump_date,
         cast(deliveries as {{ dbt.type_bigint() }}) as deliveries,
         cast(conflicting_deliveries as {{ dbt.type_bigint() }}) as conflicting_deliveries,
-        cast(derived_at as {{ type_timestamptz() }}) as derived_at
+        -- Built whole, the copy is stamped anew: the publication takes what changed by it.
+        cast({{ 'derived_at' if is_incremental() else build_started_at() }} as {{ type_timestamptz() }}) as derived_at
 
     from clicks
 

@@ -1,5 +1,6 @@
 -- Incremental on DuckDB (macros/incremental_keys.sql): a copy of int_orders_attributed that
--- takes the rows it derived since this model's last build, and drops the keys it deleted.
+-- takes the rows it derived since this model's last build (their stamps kept), and drops the
+-- keys it deleted.
 {{ config(
     materialized=incremental_on_duckdb(),
     incremental_strategy='delete+insert',
@@ -48,7 +49,8 @@ final as (
         cast(lag_days as {{ dbt.type_int() }}) as lag_days,
         cast(first_dump_date as date) as first_dump_date,
         cast(dump_date as date) as state_dump_date,
-        cast(derived_at as {{ type_timestamptz() }}) as derived_at
+        -- Built whole, the copy is stamped anew: the publication takes what changed by it.
+        cast({{ 'derived_at' if is_incremental() else build_started_at() }} as {{ type_timestamptz() }}) as derived_at
 
     from orders
 

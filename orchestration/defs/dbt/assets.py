@@ -104,8 +104,13 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             for event in invocation.stream():
                 bar.update()
                 yield event
-        if not target and context.selected_asset_keys == redcat_dbt_models.keys:
-            # What the marts were built from, once every model is (not a part of the graph).
+        if (
+            not target
+            and context.selected_asset_keys == redcat_dbt_models.keys
+            and context.selected_asset_check_keys == redcat_dbt_models.check_keys
+        ):
+            # What the marts were built from, once every model is built and tested (not a
+            # part of the graph): the next build's tests check what changed since.
             record_build(settings.warehouse, built_from, models.hex())
         _keep_parse_for_next_build(invocation.target_path)
     finally:
