@@ -91,6 +91,7 @@ class PublishedSnapshot:
     tables: list[str]
     file_count: int
     code_version: str
+    built_anew: bool  # a new file, not the last one's copy brought up to date
 
 
 def code_version() -> str:
@@ -179,7 +180,9 @@ def publish(
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
     os.replace(building, target)
-    return PublishedSnapshot(snapshot_id, target, tables, len(files), version_text)
+    return PublishedSnapshot(
+        snapshot_id, target, tables, len(files), version_text, not from_previous
+    )
 
 
 def stamped_keys_of(manifest: Path) -> dict[str, list[str]]:

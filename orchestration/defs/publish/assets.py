@@ -49,6 +49,7 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             "tables": dg.MetadataValue.json(snapshot.tables),
             "files": snapshot.file_count,
             "code_version": snapshot.code_version,
+            "built_anew": snapshot.built_anew,
             "storage_version": PUBLISHED_STORAGE_VERSION,
             "report": dg.MetadataValue.path(str(report)),
             # Numeric values, so the asset page plots them run after run.
