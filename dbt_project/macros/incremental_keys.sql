@@ -125,6 +125,23 @@ where not exists (
 {% endmacro %}
 
 
+{#- The rows of `upstream` that a model copying it takes: on an incremental build, those
+    `upstream` derived since this model's last build. -#}
+{% macro rows_to_copy(upstream) %}
+    select * from {{ upstream }}
+    {%- if is_incremental() %}
+    where {{ after_last_build_of_this('derived_at') }}
+    {%- endif %}
+{% endmacro %}
+
+
+{#- The stamp of a copied row: its upstream's, kept; built whole, the copy's own build's, so the
+    publication takes what changed by it. -#}
+{% macro copied_stamp() -%}
+    cast({{ 'derived_at' if is_incremental() else build_started_at() }} as {{ type_timestamptz() }})
+{%- endmacro %}
+
+
 {#-
     A pre-hook of an incremental model that copies `upstream` row for row, keeping its
     derived_at: deletes the keys `upstream` no longer holds (its merge deleted their tombstones),

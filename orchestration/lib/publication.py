@@ -123,6 +123,7 @@ def publish(
     from the same warehouse, the new one starts as its copy and takes only their rows derived
     since, and the other tables whole (README: Performance)."""
     target = settings.published
+    stamped_keys = stamped_keys or {}
     if not settings.warehouse.is_file():
         raise RuntimeError(f"no working warehouse at {settings.warehouse}: nothing to publish")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -143,6 +144,7 @@ def publish(
             f"ATTACH {sql_literal(str(settings.warehouse))} AS warehouse (READ_ONLY)"
         )
         files = connection.execute(CURRENT_FILES_SQL).fetchall()
+        warehouse_columns = _columns(connection, "warehouse")
         last = _attach_previous(connection, target)
         if last and not settings.allow_smaller_publication:
             _refuse_unless_it_descends(connection, last, identity, settings.warehouse, files)
@@ -152,7 +154,7 @@ def publish(
             last is not None
             and last[1] == identity
             and not settings.allow_smaller_publication
-            and _copy_is_worth_bringing_up_to_date(connection, stamped_keys or {})
+            and _copy_is_worth_bringing_up_to_date(connection, stamped_keys, warehouse_columns)
         )
         if from_previous:
             shutil.copyfile(target, building)
@@ -162,7 +164,7 @@ def publish(
                 f"ATTACH {sql_literal(str(building))} AS published "
                 f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
             )
-        tables = _copy_marts_and_audit(connection, stamped_keys or {})
+        tables = _copy_marts_and_audit(connection, stamped_keys, warehouse_columns)
         copy_comments(connection, tables)
         _record_snapshot(
             connection,
@@ -201,7 +203,9 @@ def stamped_keys_of(manifest: Path) -> dict[str, list[str]]:
 
 
 def _copy_is_worth_bringing_up_to_date(
-    connection: duckdb.DuckDBPyConnection, stamped_keys: Mapping[str, Sequence[str]]
+    connection: duckdb.DuckDBPyConnection,
+    stamped_keys: Mapping[str, Sequence[str]],
+    warehouse_columns: dict[str, list[tuple]],
 ) -> bool:
     """Whether the attached `previous` file is a copy to bring up to date rather than build
     anew: it holds only what publications write (no analyst's table or view), its history has
@@ -229,7 +233,7 @@ def _copy_is_worth_bringing_up_to_date(
     ).fetchone()
     if not 0 < copies < PUBLICATIONS_PER_NEW_FILE:
         return False
-    for table in set(stamped_keys) & set(previous) & set(_columns(connection, "warehouse")):
+    for table in set(stamped_keys) & set(previous) & set(warehouse_columns):
         if not any(name == STAMP_COLUMN for name, _ in previous[table]):
             continue
         derived, rows = connection.execute(
@@ -243,18 +247,13 @@ def _copy_is_worth_bringing_up_to_date(
 
 
 def _copy_marts_and_audit(
-    connection: duckdb.DuckDBPyConnection, stamped_keys: Mapping[str, Sequence[str]]
+    connection: duckdb.DuckDBPyConnection,
+    stamped_keys: Mapping[str, Sequence[str]],
+    warehouse_columns: dict[str, list[tuple]],
 ) -> list[str]:
     """Make `published` hold the warehouse's marts, the benchmark seeds they are read against
     (contract: reference data) and the audit tables; drop what the warehouse no longer has."""
-    built = [
-        f"{schema}.{name}"
-        for schema, name in connection.execute(
-            """SELECT table_schema, table_name FROM information_schema.tables
-               WHERE table_catalog = 'warehouse' AND table_schema IN ('marts', 'reference')
-               ORDER BY 1, 2"""
-        ).fetchall()
-    ]
+    built = sorted(t for t in warehouse_columns if t.split(".")[0] in ("marts", "reference"))
     if not any(table.startswith("marts.") for table in built):
         raise RuntimeError("the working warehouse has no marts to publish; run dbt first")
     for schema in ("marts", "reference", "audit"):
@@ -263,14 +262,13 @@ def _copy_marts_and_audit(
     present = _columns(connection, "published")
     for table in set(present) - set(copied) - set(PUBLICATION_HISTORY_TABLES):
         connection.execute(f"DROP TABLE published.{_name(table)}")
-    building = _columns(connection, "warehouse")
     for table in copied:
         key = stamped_keys.get(table)
-        stamped = any(name == STAMP_COLUMN for name, _ in building[table])
+        stamped = any(name == STAMP_COLUMN for name, _ in warehouse_columns[table])
         if not (
             key
             and stamped
-            and present.get(table) == building[table]
+            and present.get(table) == warehouse_columns[table]
             and _take_rows_derived_since(connection, table, key)
         ):
             connection.execute(

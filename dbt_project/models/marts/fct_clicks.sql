@@ -13,10 +13,7 @@ with
 
 clicks as (
 
-    select * from {{ ref('int_clicks_deduplicated') }}
-    {% if is_incremental() %}
-    where {{ after_last_build_of_this('derived_at') }}
-    {% endif %}
+    {{ rows_to_copy(ref('int_clicks_deduplicated')) }}
 
 ),
 
@@ -35,8 +32,7 @@ final as (
         cast(dump_date as date) as dump_date,
         cast(deliveries as {{ dbt.type_bigint() }}) as deliveries,
         cast(conflicting_deliveries as {{ dbt.type_bigint() }}) as conflicting_deliveries,
-        -- Built whole, the copy is stamped anew: the publication takes what changed by it.
-        cast({{ 'derived_at' if is_incremental() else build_started_at() }} as {{ type_timestamptz() }}) as derived_at
+        {{ copied_stamp() }} as derived_at
 
     from clicks
 

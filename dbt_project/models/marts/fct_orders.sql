@@ -13,10 +13,7 @@ with
 
 orders as (
 
-    select * from {{ ref('int_orders_attributed') }}
-    {% if is_incremental() %}
-    where {{ after_last_build_of_this('derived_at') }}
-    {% endif %}
+    {{ rows_to_copy(ref('int_orders_attributed')) }}
 
 ),
 
@@ -49,8 +46,7 @@ final as (
         cast(lag_days as {{ dbt.type_int() }}) as lag_days,
         cast(first_dump_date as date) as first_dump_date,
         cast(dump_date as date) as state_dump_date,
-        -- Built whole, the copy is stamped anew: the publication takes what changed by it.
-        cast({{ 'derived_at' if is_incremental() else build_started_at() }} as {{ type_timestamptz() }}) as derived_at
+        {{ copied_stamp() }} as derived_at
 
     from orders
 
