@@ -270,7 +270,33 @@ def test_an_incremental_build_after_redeliveries_that_drop_and_copy_rows_equals_
         "SELECT DISTINCT attribution_status FROM marts.fct_orders WHERE cid = ?", [gone_click]
     ) == [("unmatched_cid",)]
 
-    # The same dbt project built anew from the same lake.
+    _assert_equals_a_full_rebuild(workspace, tmp_path)
+
+
+def test_a_day_delivered_after_later_days_equals_a_full_rebuild(
+    workspace, before_last_day, tmp_path: Path
+):
+    """A gap filled late (a backfill of a day after the days after it): the order models read
+    only its files and what they hold, and give what a full rebuild of the same lake gives."""
+    shutil.copytree(before_last_day.inbox, workspace.inbox, dirs_exist_ok=True)
+    late_day = OPERATIONS_START + timedelta(days=1)
+    with workspace.instance() as instance:
+        for start, end in ((late_day + timedelta(days=1), OPERATIONS_END), (late_day, late_day)):
+            outcome = run_pipeline(start, end, instance)
+            assert outcome.success, outcome.failures
+    # Orders first seen on the late day and again after it: their first dump moved back.
+    [(moved_back,)] = workspace.query(
+        """SELECT count(*) FROM marts.fct_orders
+           WHERE first_dump_date = ? AND state_dump_date > first_dump_date""",
+        [late_day],
+    )
+    assert moved_back > 0
+    _assert_equals_a_full_rebuild(workspace, tmp_path)
+
+
+def _assert_equals_a_full_rebuild(workspace, tmp_path: Path) -> None:
+    """The warehouse's marts and incremental models equal the same dbt project's built anew
+    from the same lake."""
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy2(workspace.warehouse, rebuilt)
     completed = _dbt(["build", "--full-refresh"], rebuilt, workspace.lake, tmp_path)

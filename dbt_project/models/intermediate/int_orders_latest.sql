@@ -8,7 +8,9 @@
 -- Incremental on DuckDB (macros/incremental_keys.sql): a build derives again the orders of the
 -- dumps delivered since its last build, and those whose current or first row was in such a
 -- dump (a redelivery may have dropped them), each from all its rows; one with no row left is
--- deleted.
+-- deleted. When none of those dumps had been loaded before (a night's new dump, a backfilled
+-- day), an order's earlier rows are unchanged and its current row and first dump are in the
+-- model already: the build reads only the new dumps' files.
 {{ config(
     materialized=incremental_on_duckdb(),
     incremental_strategy='merge',
@@ -21,8 +23,91 @@
     keys first, then the rows of the latest dumps only. -#}
 {%- set all_orders = ref('int_orders_normalized') %}
 {%- set order_dumps = 'touched_order_dumps' if is_incremental() else all_orders %}
+{%- set deliveries = deliveries_since_last_build(var('order_sources'), 'platform') if is_incremental() else none %}
+{%- set columns = ['platform', 'order_id', 'buyer_key', 'store_id', 'cid', 'order_status', 'status',
+    'item_title', 'item_count', 'paid_amount', 'refund_amount', 'created_at', 'paid_at',
+    'first_dump_date', 'dump_date', 'source_file', 'source_line', 'loaded_at'] %}
 
 with
+
+{% if deliveries is not none and not deliveries.redelivered %}
+
+new_rows as (
+
+    select * from {{ all_orders }}
+    where {{ in_dumps(deliveries.dumps, 'platform') }}
+
+),
+
+new_dumps_per_order as (
+
+    select
+        platform,
+        order_id,
+        min(dump_date) as first_new_dump_date,
+        max(dump_date) as latest_new_dump_date
+
+    from new_rows
+    group by platform, order_id
+
+),
+
+current_rows as (
+
+    select current_rows.*
+    from {{ this }} as current_rows
+    where exists (
+        select 1 from new_dumps_per_order
+        where {{ same_key('new_dumps_per_order', 'current_rows', ['platform', 'order_id']) }}
+    )
+
+),
+
+latest as (
+
+    -- A new row later than the order's current one replaces it.
+    select
+        {%- for column in columns %}
+        {%- if column == 'first_dump_date' %}
+        least(new_dumps.first_new_dump_date, coalesce(current_rows.first_dump_date, new_dumps.first_new_dump_date)) as first_dump_date,
+        {%- else %}
+        new_rows.{{ column }},
+        {%- endif %}
+        {%- endfor %}
+        {{ build_started_at() }} as derived_at
+
+    from new_rows
+    inner join new_dumps_per_order as new_dumps
+        on {{ same_key('new_dumps', 'new_rows', ['platform', 'order_id']) }}
+        and new_rows.dump_date = new_dumps.latest_new_dump_date
+    left join current_rows
+        on {{ same_key('current_rows', 'new_rows', ['platform', 'order_id']) }}
+    where current_rows.dump_date is null or new_rows.dump_date > current_rows.dump_date
+
+    union all
+
+    -- A later current row stays, with an earlier first dump.
+    select
+        {%- for column in columns %}
+        {%- if column == 'first_dump_date' %}
+        new_dumps.first_new_dump_date as first_dump_date,
+        {%- else %}
+        current_rows.{{ column }},
+        {%- endif %}
+        {%- endfor %}
+        {{ build_started_at() }} as derived_at
+
+    from current_rows
+    inner join new_dumps_per_order as new_dumps
+        on {{ same_key('new_dumps', 'current_rows', ['platform', 'order_id']) }}
+    where current_rows.dump_date > new_dumps.latest_new_dump_date
+        and new_dumps.first_new_dump_date < current_rows.first_dump_date
+
+)
+
+select * from latest
+
+{% else %}
 
 {% if is_incremental() %}
 
@@ -79,24 +164,9 @@ dumps_per_order as (
 latest as (
 
     select
-        orders.platform,
-        orders.order_id,
-        orders.buyer_key,
-        orders.store_id,
-        orders.cid,
-        orders.order_status,
-        orders.status,
-        orders.item_title,
-        orders.item_count,
-        orders.paid_amount,
-        orders.refund_amount,
-        orders.created_at,
-        orders.paid_at,
-        dumps_per_order.first_dump_date,
-        orders.dump_date,
-        orders.source_file,
-        orders.source_line,
-        orders.loaded_at,
+        {%- for column in columns %}
+        {{ 'dumps_per_order' if column == 'first_dump_date' else 'orders' }}.{{ column }},
+        {%- endfor %}
         {{ build_started_at() }} as derived_at
 
     from {{ all_orders }} as orders
@@ -111,4 +181,6 @@ select * from latest
 
 {% if is_incremental() %}
 {{ union_tombstones('latest', 'touched_orders', ['platform', 'order_id']) }}
+{% endif %}
+
 {% endif %}
