@@ -28,6 +28,7 @@ INCREMENTAL_MODELS = (
     "int_clicks_deduplicated",
     "int_funnel_events_deduplicated",
     "int_orders_attributed",
+    "int_click_totals",
     "fct_orders",
     "fct_clicks",
 )

@@ -169,6 +169,22 @@ where not exists (
 {% endmacro %}
 
 
+{#- The cids whose totals (`columns` of `current`, a CTE of a row per cid) differ from this
+    model's rows: added, changed, or gone to zero. -#}
+{% macro totals_changed(current, columns) %}
+    select coalesce(current_totals.cid, totals_before.cid) as cid
+    from {{ current }} as current_totals
+    full outer join (
+        select cid, {{ columns | join(', ') }}
+        from {{ this }}
+        where {% for column in columns %}{{ column }} <> 0{{ ' or ' if not loop.last }}{% endfor %}
+    ) as totals_before on current_totals.cid = totals_before.cid
+    where {% for column in columns -%}
+        coalesce(current_totals.{{ column }}, 0) <> coalesce(totals_before.{{ column }}, 0){{ ' or ' if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
+
+
 {#- The rows of `relation` whose key is among the `touched` CTE's; all its rows on a full build. -#}
 {% macro rows_of_touched_keys(relation, touched, key) %}
     select keyed_rows.*
