@@ -2,7 +2,7 @@
 
 import logging
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version
 from pathlib import Path
@@ -143,6 +143,11 @@ class InstalledDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> Version:
         return Version(version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
+        """dagster-dbt opens a dbt adapter in this process only to fetch row counts and column
+        metadata, which these assets do not ask for: 0.8 s of loading dbt before every build."""
+        return None
 
 
 dbt_resource = InstalledDbtCliResource(
