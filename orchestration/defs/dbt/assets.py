@@ -31,6 +31,7 @@ from orchestration.lib.settings import Settings
 
 redcat_dbt_project = dbt_project()
 PARTIAL_PARSE = "partial_parse.msgpack"
+INCREMENTAL_BUILD_THREADS = 2
 
 
 class _NoOpNightNotice(logging.Filter):
@@ -90,13 +91,17 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     )
     if full_refresh:
         context.log.info("models changed since the last build (or none yet): a full rebuild")
+    # The profile builds one model at a time: two of a year's models side by side would share
+    # one memory limit. An incremental build's models take what changed, and its 110 data
+    # tests are small queries: two nodes at once overlap dbt's own work on each.
+    threads = [] if full_refresh or target else ["--threads", str(INCREMENTAL_BUILD_THREADS)]
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
     # A run of part of the graph (the reference seeds a backfill builds first, say) runs the
     # tests of what it builds, not those that also read models it leaves alone.
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
-         *full_refresh, *target],
+         *full_refresh, *threads, *target],
         context=context,
     )  # fmt: skip
     try:
