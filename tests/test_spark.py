@@ -169,7 +169,8 @@ def month_on_spark(tmp_path_factory) -> Workspace:
         space.root,
         "--exclude-resource-type",
         "test",
-        # The incremental cases of int_orders_latest: Spark builds it as a table.
+        # The incremental unit tests (int_orders_latest, int_click_totals): Spark builds
+        # those models as tables.
         "--exclude",
         "tag:duckdb_incremental",
     )

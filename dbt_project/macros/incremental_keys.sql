@@ -94,7 +94,7 @@
     that build}. none in a unit test (its ledger is the warehouse's, not its given rows). Their
     dates are constants, so reading their rows reads only their files (in_dumps).
 -#}
-{% macro deliveries_since_last_build(sources, label) %}
+{% macro deliveries_since_last_build(sources) %}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return(none) }}
     {%- endif -%}
@@ -108,12 +108,10 @@
         ~ ' having max(case when ' ~ after_last_build_of_this('ledger.loaded_at') ~ ' then 1 else 0 end) = 1'
     ) -%}
     {%- set dumps = {} -%}
-    {%- set loaded_before = [] -%}
-    {%- for name, dump_date, was_loaded in deliveries.rows -%}
+    {%- for name, dump_date, _ in deliveries.rows -%}
         {%- do dumps.setdefault(name, []).append(dump_date) -%}
-        {%- if was_loaded -%}{%- do loaded_before.append(dump_date) -%}{%- endif -%}
     {%- endfor -%}
-    {{ return({'dumps': dumps, 'redelivered': loaded_before | length > 0}) }}
+    {{ return({'dumps': dumps, 'redelivered': deliveries.columns[2].values() | sum > 0}) }}
 {% endmacro %}
 
 

@@ -187,39 +187,62 @@ def register_views(
 def _mirror_ledger(connection: duckdb.DuckDBPyConnection, lake: Path) -> None:
     """Keep LEDGER_MIRROR in step with the lake's ledger files: every gate, incremental build
     and publication reads the ledger, and a year's 2,000 small files took 0.14 s a read (a
-    table, a millisecond). A file is read again when added, rewritten (a recount) or gone,
-    which its path and modification time tell; the file stays the record."""
+    table, a millisecond). A file is read again when added, rewritten (a recount renames a
+    new file over it) or gone, which its path, modification time, size and inode tell; the
+    file stays the record."""
     on_disk = {
-        str(path): path.stat().st_mtime_ns
+        str(path): _file_version(path)
         for path in (lake / "audit" / "file_ledger").glob("*/*/*.parquet")
     }
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in LEDGER_COLUMNS)
     connection.execute(
         f"CREATE TABLE IF NOT EXISTS {LEDGER_MIRROR} "
-        f"({columns}, ledger_file VARCHAR, ledger_file_modified BIGINT)"
+        f"({columns}, ledger_file VARCHAR, ledger_file_version VARCHAR)"
     )
     mirrored = dict(
         connection.execute(
-            f"SELECT DISTINCT ledger_file, ledger_file_modified FROM {LEDGER_MIRROR}"
+            f"SELECT DISTINCT ledger_file, ledger_file_version FROM {LEDGER_MIRROR}"
         ).fetchall()
     )
-    stale = [path for path, modified in mirrored.items() if on_disk.get(path) != modified]
-    fresh = [path for path, modified in on_disk.items() if mirrored.get(path) != modified]
-    if stale:
+    stale = [path for path, version in mirrored.items() if on_disk.get(path) != version]
+    fresh = [path for path, version in on_disk.items() if mirrored.get(path) != version]
+    if not stale and not fresh:
+        return
+    connection.execute("BEGIN TRANSACTION")
+    try:
         connection.execute(
-            f"DELETE FROM {LEDGER_MIRROR} WHERE list_contains(?, ledger_file)", [stale]
+            f"DELETE FROM {LEDGER_MIRROR} WHERE list_contains(?, ledger_file)", [stale + fresh]
         )
-    if fresh:
-        select = ", ".join(f"CAST({name} AS {sql_type})" for name, sql_type in LEDGER_COLUMNS)
-        reader = read_sql([Path(path) for path in fresh], PARTITION_KEYS, with_file_name=True)
-        connection.execute(
-            f"""INSERT INTO {LEDGER_MIRROR}
-                SELECT {select}, ledger.filename, files.modified
-                FROM {reader} AS ledger
-                JOIN (SELECT unnest(?) AS path, unnest(?) AS modified) AS files
-                  ON ledger.filename = files.path""",
-            [fresh, [on_disk[path] for path in fresh]],
-        )
+        if fresh:
+            select = ", ".join(f"CAST({n} AS {t})" for n, t in LEDGER_COLUMNS)
+            reader = read_sql([Path(p) for p in fresh], PARTITION_KEYS, with_file_name=True)
+            connection.execute(
+                f"""INSERT INTO {LEDGER_MIRROR}
+                    SELECT {select}, ledger.filename, files.version
+                    FROM {reader} AS ledger
+                    JOIN (SELECT unnest(?) AS path, unnest(?) AS version) AS files
+                      ON ledger.filename = files.path""",
+                [fresh, [on_disk[path] for path in fresh]],
+            )
+            mirrored_now = {
+                path
+                for (path,) in connection.execute(
+                    f"SELECT DISTINCT ledger_file FROM {LEDGER_MIRROR} "
+                    "WHERE list_contains(?, ledger_file)",
+                    [fresh],
+                ).fetchall()
+            }
+            if missing := sorted(set(fresh) - mirrored_now):
+                raise RuntimeError(f"ledger file {missing[0]} has no row to mirror")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def _file_version(path: Path) -> str:
+    status = path.stat()
+    return f"{status.st_mtime_ns}-{status.st_size}-{status.st_ino}"
 
 
 def _replace_view(connection: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:

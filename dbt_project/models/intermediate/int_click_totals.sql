@@ -20,7 +20,7 @@
 {%- for n in windows %}{% do conversion_columns.extend(['orders_t' ~ n, 'gmv_t' ~ n, 'net_gmv_t' ~ n]) %}{% endfor %}
 {%- for n in after_windows %}{% do conversion_columns.append('orders_after_t' ~ n) %}{% endfor %}
 {%- do conversion_columns.extend(['orders_any_lag', 'gmv_any_lag']) %}
-{%- set funnel_deliveries = deliveries_since_last_build({'redstar_funnel': 'redstar_funnel'}, 'source') if is_incremental() else none %}
+{%- set funnel_deliveries = deliveries_since_last_build({'redstar_funnel': 'redstar_funnel'}) if is_incremental() else none %}
 {#- A night's clicks' funnel events only, unless a redelivery may have dropped some (or in a
     unit test): then every click's funnel totals are compared. -#}
 {%- set funnel_of_touched_clicks = funnel_deliveries is not none and not funnel_deliveries.redelivered %}

@@ -23,7 +23,7 @@
     keys first, then the rows of the latest dumps only. -#}
 {%- set all_orders = ref('int_orders_normalized') %}
 {%- set order_dumps = 'touched_order_dumps' if is_incremental() else all_orders %}
-{%- set deliveries = deliveries_since_last_build(var('order_sources'), 'platform') if is_incremental() else none %}
+{%- set deliveries = deliveries_since_last_build(var('order_sources')) if is_incremental() else none %}
 {%- set columns = ['platform', 'order_id', 'buyer_key', 'store_id', 'cid', 'order_status', 'status',
     'item_title', 'item_count', 'paid_amount', 'refund_amount', 'created_at', 'paid_at',
     'first_dump_date', 'dump_date', 'source_file', 'source_line', 'loaded_at'] %}
