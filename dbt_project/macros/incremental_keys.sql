@@ -98,21 +98,32 @@
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set deliveries = run_query(
-        'select labels.label, cast(ledger.dump_date as ' ~ dbt.type_string() ~ '),'
-        ~ ' max(case when ledger.status = ' ~ dbt.string_literal('loaded')
-        ~ ' and not (' ~ after_last_build_of_this('ledger.loaded_at') ~ ') then 1 else 0 end)'
-        ~ ' from ' ~ source('audit', 'file_ledger') ~ ' as ledger'
-        ~ ' inner join (' ~ source_labels(sources) ~ ') as labels on ledger.source = labels.source_name'
-        ~ ' group by 1, 2'
-        ~ ' having max(case when ' ~ after_last_build_of_this('ledger.loaded_at') ~ ' then 1 else 0 end) = 1'
-    ) -%}
+    {%- set query -%}
+        select new_dumps.label, cast(new_dumps.dump_date as {{ dbt.type_string() }}),
+            max(case when earlier.status = 'loaded' then 1 else 0 end)
+        from ({{ dumps_delivered_since_last_build(sources, label='label') }}) as new_dumps
+        inner join ({{ source_labels(sources) }}) as labels on new_dumps.label = labels.label
+        left join {{ source('audit', 'file_ledger') }} as earlier
+            on earlier.source = labels.source_name
+            and earlier.dump_date = new_dumps.dump_date
+            and not ({{ after_last_build_of_this('earlier.loaded_at') }})
+        group by 1, 2
+    {%- endset -%}
+    {%- set deliveries = run_query(query) -%}
     {%- set dumps = {} -%}
     {%- for name, dump_date, _ in deliveries.rows -%}
         {%- do dumps.setdefault(name, []).append(dump_date) -%}
     {%- endfor -%}
     {{ return({'dumps': dumps, 'redelivered': deliveries.columns[2].values() | sum > 0}) }}
 {% endmacro %}
+
+
+{#- `columns` of `relation`, each as it is or, named in `replaced`, as that expression. -#}
+{% macro columns_replacing(relation, columns, replaced) -%}
+    {%- for column in columns %}
+    {{ replaced[column] if column in replaced else relation ~ '.' ~ column }} as {{ column }},
+    {%- endfor %}
+{%- endmacro %}
 
 
 {#- Whether a row (its `label` column and dump_date) is in one of `dumps` (label: dates). -#}

@@ -67,13 +67,8 @@ latest as (
 
     -- A new row later than the order's current one replaces it.
     select
-        {%- for column in columns %}
-        {%- if column == 'first_dump_date' %}
-        least(new_dumps.first_new_dump_date, coalesce(current_rows.first_dump_date, new_dumps.first_new_dump_date)) as first_dump_date,
-        {%- else %}
-        new_rows.{{ column }},
-        {%- endif %}
-        {%- endfor %}
+        {{- columns_replacing('new_rows', columns, {'first_dump_date':
+            'least(new_dumps.first_new_dump_date, coalesce(current_rows.first_dump_date, new_dumps.first_new_dump_date))'}) }}
         {{ build_started_at() }} as derived_at
 
     from new_rows
@@ -88,13 +83,7 @@ latest as (
 
     -- A later current row stays, with an earlier first dump.
     select
-        {%- for column in columns %}
-        {%- if column == 'first_dump_date' %}
-        new_dumps.first_new_dump_date as first_dump_date,
-        {%- else %}
-        current_rows.{{ column }},
-        {%- endif %}
-        {%- endfor %}
+        {{- columns_replacing('current_rows', columns, {'first_dump_date': 'new_dumps.first_new_dump_date'}) }}
         {{ build_started_at() }} as derived_at
 
     from current_rows
@@ -164,9 +153,7 @@ dumps_per_order as (
 latest as (
 
     select
-        {%- for column in columns %}
-        {{ 'dumps_per_order' if column == 'first_dump_date' else 'orders' }}.{{ column }},
-        {%- endfor %}
+        {{- columns_replacing('orders', columns, {'first_dump_date': 'dumps_per_order.first_dump_date'}) }}
         {{ build_started_at() }} as derived_at
 
     from {{ all_orders }} as orders
