@@ -158,30 +158,24 @@ def register_views(
 ) -> None:
     """(Re)create the warehouse's views of the lake: raw tables and audit tables."""
     connection.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS audit;")
+    views = {}
     for spec in specs:
         columns = (*RAW_META_COLUMNS, *spec.stored_columns)
         tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
         for table in tables:
             folder = f"raw/{table.removeprefix('raw.')}"
-            _replace_view(connection, table, _view_sql(lake, folder, columns, ("dump_date",)))
-    _replace_view(
-        connection,
-        "audit.quarantine",
-        _view_sql(lake, "audit/quarantine", QUARANTINE_COLUMNS, PARTITION_KEYS),
+            views[table] = _view_sql(lake, folder, columns, ("dump_date",))
+    views["audit.quarantine"] = _view_sql(
+        lake, "audit/quarantine", QUARANTINE_COLUMNS, PARTITION_KEYS
     )
-    _mirror_ledger(connection, lake)
-    _replace_view(
-        connection,
-        "audit.file_ledger",
-        f"SELECT {', '.join(name for name, _ in LEDGER_COLUMNS)} FROM {LEDGER_MIRROR}",
+    views["audit.file_ledger"] = (
+        f"SELECT {', '.join(name for name, _ in LEDGER_COLUMNS)} FROM {LEDGER_MIRROR}"
     )
-    _replace_view(
-        connection,
-        "audit.current_delivery",
-        """SELECT * FROM audit.file_ledger
+    views["audit.current_delivery"] = """SELECT * FROM audit.file_ledger
            QUALIFY row_number() OVER (PARTITION BY source, dump_date
-                                      ORDER BY loaded_at DESC) = 1""",
-    )
+                                      ORDER BY loaded_at DESC) = 1"""
+    _mirror_ledger(connection, lake)
+    _replace_views(connection, views)
 
 
 def _mirror_ledger(connection: duckdb.DuckDBPyConnection, lake: Path) -> None:
@@ -245,25 +239,31 @@ def _file_version(path: Path) -> str:
     return f"{status.st_mtime_ns}-{status.st_size}-{status.st_ino}"
 
 
-def _replace_view(connection: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:
-    """Create the view unless it already reads `select_sql`, which its comment fingerprints:
-    the views read the lake's files by pattern, so new files need no new view, and creating
-    one reads the footers of every file it matches (a year's: ~20 ms a view, at every step)."""
-    schema, table = name.split(".")
-    fingerprint = f"lake view {hashlib.sha256(select_sql.encode()).hexdigest()}"
-    existing = connection.execute(
-        """SELECT table_type, TABLE_COMMENT FROM information_schema.tables
-           WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?""",
-        [schema, table],
-    ).fetchone()
-    if existing and existing[0] == "BASE TABLE":
-        raise RuntimeError(
-            f"{name} is a table of a warehouse made before the lake: run migrate_to_lake"
-        )
-    if existing == ("VIEW", fingerprint):
-        return
-    connection.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
-    connection.execute(f"COMMENT ON VIEW {name} IS {sql_literal(fingerprint)}")
+def _replace_views(connection: duckdb.DuckDBPyConnection, views: dict[str, str]) -> None:
+    """Create each view (name: select SQL), in order, unless it already reads that SQL, which its
+    comment fingerprints: the views read the lake's files by pattern, so new files need no new
+    view, and creating one reads the footers of every file it matches (a year's: ~20 ms a view,
+    at every step). One catalog query for all: ingestion steps do this at every step."""
+    existing = {
+        f"{schema}.{table}": (table_type, comment)
+        for schema, table, table_type, comment in connection.execute(
+            """SELECT table_schema, table_name, table_type, TABLE_COMMENT
+               FROM information_schema.tables
+               WHERE table_catalog = current_database()
+                 AND list_contains(?, table_schema || '.' || table_name)""",
+            [list(views)],
+        ).fetchall()
+    }
+    for name, select_sql in views.items():
+        fingerprint = f"lake view {hashlib.sha256(select_sql.encode()).hexdigest()}"
+        if existing.get(name, (None,))[0] == "BASE TABLE":
+            raise RuntimeError(
+                f"{name} is a table of a warehouse made before the lake: run migrate_to_lake"
+            )
+        if existing.get(name) == ("VIEW", fingerprint):
+            continue
+        connection.execute(f"CREATE OR REPLACE VIEW {name} AS {select_sql}")
+        connection.execute(f"COMMENT ON VIEW {name} IS {sql_literal(fingerprint)}")
 
 
 def migrate_to_lake(
@@ -359,9 +359,23 @@ def fingerprint(lake: Path, *also: bytes) -> str:
     """What the lake holds, as one hash of every file's name, size and time of writing (plus
     `also`, e.g. the models' code): equal fingerprints mean nothing was staged since."""
     digest = hashlib.sha256()
-    for path in sorted(lake.rglob("*.parquet")):
-        stat = path.stat()
-        digest.update(f"{path.relative_to(lake)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    for relative in _parquet_files_under(lake):
+        stat = os.stat(lake / relative)
+        digest.update(f"{relative}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     for extra in also:
         digest.update(extra)
     return digest.hexdigest()
+
+
+def _parquet_files_under(folder: Path) -> list[str]:
+    """The Parquet files under `folder`, relative, in path order: os.walk, not Path.rglob,
+    which took 0.3 s for a year's 4,600 files before each build."""
+    found = []
+    for parent, _, names in os.walk(folder):
+        relative = os.path.relpath(parent, folder)
+        found += [
+            os.path.normpath(os.path.join(relative, name))
+            for name in names
+            if name.endswith(".parquet")
+        ]
+    return sorted(found, key=lambda path: path.split(os.sep))

@@ -80,7 +80,7 @@ def load_dump(
 ) -> LoadResult:
     """Stage one dump and show it in the warehouse: `stage_dumps` and `finish_loading` for
     one day."""
-    point_warehouse_at_lake(settings, other_sources or [spec])
+    move_warehouse_tables_into_lake(settings, other_sources or [spec])
     results, failures = stage_dumps(spec, [dump_date], settings, other_sources)
     finish_loading(spec, results, failures, settings, other_sources)
     if failures:
@@ -189,14 +189,15 @@ def finish_loading(
     settings: Settings,
     all_sources: Sequence[SourceSpec] = (),
 ) -> None:
-    """After staging: settle the source's conflicts across files (the results' counts follow)
-    and (re)create the warehouse's views of this lake, if the lake changed (else the step's
-    start, `point_warehouse_at_lake`, already did)."""
+    """After staging: settle the source's conflicts across files, if the lake changed (the
+    results' counts follow), then (re)create the warehouse's views of this lake, changed or not:
+    a copied or moved warehouse reads its own. Nothing staged and no warehouse yet: none is
+    made."""
     refused = any(isinstance(problem, FileRefused) for problem in problems)
     changed = refused or any(result.status != "unchanged" for result in results)
-    if not changed:
+    if not changed and not settings.warehouse.exists():
         return
-    touched = lake.touched_keys_files(settings.lake, spec.name)
+    touched = lake.touched_keys_files(settings.lake, spec.name) if changed else []
     if spec.agreeing_across_files and touched:
         with scratch(settings.duckdb_limits) as connection:
             counts = row_rules.settle_conflicts_across_files(
@@ -211,15 +212,13 @@ def finish_loading(
         lake.register_views(connection, settings.lake, all_sources or [spec])
 
 
-def point_warehouse_at_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
+def move_warehouse_tables_into_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
     """Before staging into the lake: a warehouse made before it keeps its raw and audit rows
-    in tables; move them into the lake first, so that nothing loaded is lost or overwritten.
-    Then point the warehouse's views at this lake (a copied or moved warehouse reads its own)."""
+    in tables; move them into the lake first, so that nothing loaded is lost or overwritten."""
     if not settings.warehouse.exists():
         return
     with connect(settings.warehouse) as connection:
         lake.migrate_to_lake(connection, settings.lake, sources)
-        lake.register_views(connection, settings.lake, sources)
 
 
 def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:

@@ -95,13 +95,23 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # one memory limit. An incremental build's models take what changed, and its 110 data
     # tests are small queries: two nodes at once overlap dbt's own work on each.
     threads = [] if full_refresh or target else ["--threads", str(INCREMENTAL_BUILD_THREADS)]
+    whole_graph = (
+        context.selected_asset_keys == redcat_dbt_models.keys
+        and context.selected_asset_check_keys == redcat_dbt_models.check_keys
+    )
+    # The last full build loaded the seeds, and a change of a seed's file changes the models'
+    # fingerprint: an incremental build of the whole graph leaves them (a seed asked for alone
+    # is loaded).
+    seeds_as_loaded = ["--exclude", "resource_type:seed"] if threads and whole_graph else []
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
     # A run of part of the graph (the reference seeds a backfill builds first, say) runs the
     # tests of what it builds, not those that also read models it leaves alone.
+    # --no-write-json: the events carry every result; the build's manifest and run results
+    # (9 MB of JSON, half a second) would be deleted unread below.
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
-         *full_refresh, *threads, *target],
+         "--no-write-json", *full_refresh, *threads, *seeds_as_loaded, *target],
         context=context,
     )  # fmt: skip
     try:
@@ -109,11 +119,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             for event in invocation.stream():
                 bar.update()
                 yield event
-        if (
-            not target
-            and context.selected_asset_keys == redcat_dbt_models.keys
-            and context.selected_asset_check_keys == redcat_dbt_models.check_keys
-        ):
+        if not target and whole_graph:
             # What the marts were built from, once every model is built and tested (not a
             # part of the graph): the next build's tests check what changed since.
             record_build(settings.warehouse, built_from, models.hex())
@@ -125,6 +131,15 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         # Each build writes ~9 MB of artifacts to a folder of its own; its events already
         # carry what matters, so the folders would only pile up run after run.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
+
+
+# What the publication waits on: the models. Seeds reach it through them, and a nightly build
+# leaves them as loaded, which would skip a step that waits on them.
+MODEL_KEYS = [
+    spec.key
+    for spec in redcat_dbt_models.specs
+    if not spec.metadata["dagster_dbt/unique_id"].startswith("seed.")
+]
 
 
 def _keep_parse_for_next_build(build_folder: Path) -> None:

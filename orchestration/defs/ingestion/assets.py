@@ -8,10 +8,11 @@ from orchestration.defs.partitions import DUMP_DATES, SINGLE_RUN, WAREHOUSE_POOL
 from orchestration.lib.loading import (
     LoadResult,
     finish_loading,
-    point_warehouse_at_lake,
+    move_warehouse_tables_into_lake,
     stage_dumps,
 )
 from orchestration.lib.progress import progress_bar
+from orchestration.lib.quality.validation import import_great_expectations_meanwhile
 from orchestration.lib.settings import Settings
 from orchestration.lib.source_spec import SourceSpec
 
@@ -43,7 +44,8 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with one_line_failures():
             settings = Settings.from_env()
             settings.check_paths()
-        point_warehouse_at_lake(settings, SOURCES)
+        import_great_expectations_meanwhile()  # for the gates after the ingestion steps
+        move_warehouse_tables_into_lake(settings, SOURCES)
         dump_dates = dump_dates_of(context)
 
         def staged(result: LoadResult) -> None:

@@ -7,6 +7,7 @@ GX runs in an ephemeral context on pandas: GX through SQLAlchemy on DuckDB does 
 from __future__ import annotations
 
 import sys
+import threading
 from types import ModuleType
 
 import pandas as pd
@@ -29,6 +30,21 @@ def great_expectations() -> ModuleType:
         if blocked:
             del sys.modules["pyspark"]
     return great_expectations
+
+
+def import_great_expectations_meanwhile() -> None:
+    """Import GX on a thread of its own, once a process: the ingestion steps start it, so that
+    its two seconds of Python run while they wait on DuckDB and the file parsers (which
+    release the GIL), and the gates after them in the run's process find it loaded."""
+    global _importing
+    with _importing_lock:
+        if _importing is None:
+            _importing = threading.Thread(target=great_expectations, name="import-gx", daemon=True)
+            _importing.start()
+
+
+_importing: threading.Thread | None = None
+_importing_lock = threading.Lock()
 
 
 def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) -> list:
