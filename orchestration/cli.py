@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 import textwrap
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -281,12 +282,14 @@ def main(argv: list[str] | None = None) -> int:
 def entry_point() -> None:
     """`redcat`: main(), then out without tearing the interpreter down. After a run, Python
     would spend over a second freeing Dagster's, dbt's and pandas' half a million objects one
-    by one, only to hand the memory back to the system; exit handlers and buffers are run
-    and flushed first, as on a normal exit."""
+    by one, only to hand the memory back to the system. What a normal exit does before that
+    is done first: threads joined, exit handlers run (logging's included), output flushed."""
     code = main()
+    threading._shutdown()
     atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader gone (`redcat status | head -1`)
+            stream.flush()
     os._exit(code)
 
 

@@ -242,8 +242,8 @@ def _file_version(path: Path) -> str:
 def _replace_views(connection: duckdb.DuckDBPyConnection, views: dict[str, str]) -> None:
     """Create each view (name: select SQL), in order, unless it already reads that SQL, which its
     comment fingerprints: the views read the lake's files by pattern, so new files need no new
-    view, and creating one reads the footers of every file it matches (a year's: ~20 ms a view,
-    at every step). One catalog query for all: ingestion steps do this at every step."""
+    view, and creating one reads the footers of every file it matches (a year's: ~20 ms a view).
+    One catalog query for all: every ingestion step comes here."""
     existing = {
         f"{schema}.{table}": (table_type, comment)
         for schema, table, table_type, comment in connection.execute(
@@ -258,7 +258,8 @@ def _replace_views(connection: duckdb.DuckDBPyConnection, views: dict[str, str])
         fingerprint = f"lake view {hashlib.sha256(select_sql.encode()).hexdigest()}"
         if existing.get(name, (None,))[0] == "BASE TABLE":
             raise RuntimeError(
-                f"{name} is a table of a warehouse made before the lake: run migrate_to_lake"
+                f"{name} is a table of a warehouse made before the lake: an ingestion step moves "
+                "it into the lake first (migrate_to_lake)"
             )
         if existing.get(name) == ("VIEW", fingerprint):
             continue

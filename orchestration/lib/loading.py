@@ -190,13 +190,9 @@ def finish_loading(
     all_sources: Sequence[SourceSpec] = (),
 ) -> None:
     """After staging: settle the source's conflicts across files, if the lake changed (the
-    results' counts follow), then (re)create the warehouse's views of this lake, changed or not:
-    a copied or moved warehouse reads its own. Nothing staged and no warehouse yet: none is
-    made."""
+    results' counts follow), then show the lake in the warehouse."""
     refused = any(isinstance(problem, FileRefused) for problem in problems)
     changed = refused or any(result.status != "unchanged" for result in results)
-    if not changed and not settings.warehouse.exists():
-        return
     touched = lake.touched_keys_files(settings.lake, spec.name) if changed else []
     if spec.agreeing_across_files and touched:
         with scratch(settings.duckdb_limits) as connection:
@@ -208,17 +204,28 @@ def finish_loading(
                 result.rows_staged, result.rows_quarantined = counts[result.dump_date]
         for settled in touched:
             settled.unlink()
+    show_lake_in_warehouse(settings, all_sources or [spec])
+
+
+def show_lake_in_warehouse(settings: Settings, sources: Sequence[SourceSpec]) -> None:
+    """(Re)create the warehouse's views of this lake, whether or not it changed: a copied or
+    moved warehouse reads its own. Once a step, after staging (or after a staging that
+    failed). With no warehouse and nothing in the lake yet, none is made."""
+    if not settings.warehouse.exists() and not lake.has_deliveries(settings.lake):
+        return
     with connect(settings.warehouse) as connection:
-        lake.register_views(connection, settings.lake, all_sources or [spec])
+        lake.register_views(connection, settings.lake, sources)
 
 
 def move_warehouse_tables_into_lake(settings: Settings, sources: Sequence[SourceSpec]) -> None:
     """Before staging into the lake: a warehouse made before it keeps its raw and audit rows
-    in tables; move them into the lake first, so that nothing loaded is lost or overwritten."""
+    in tables; move them into the lake first, so that nothing loaded is lost or overwritten,
+    and show them at once from there."""
     if not settings.warehouse.exists():
         return
     with connect(settings.warehouse) as connection:
-        lake.migrate_to_lake(connection, settings.lake, sources)
+        if lake.migrate_to_lake(connection, settings.lake, sources):
+            lake.register_views(connection, settings.lake, sources)
 
 
 def _dump_path(spec: SourceSpec, dump_date: date, inbox: Path) -> Path:

@@ -32,6 +32,7 @@ from orchestration.lib.settings import Settings
 redcat_dbt_project = dbt_project()
 PARTIAL_PARSE = "partial_parse.msgpack"
 INCREMENTAL_BUILD_THREADS = 2
+SEED_GROUP = "reference"
 
 
 class _NoOpNightNotice(logging.Filter):
@@ -51,7 +52,7 @@ class RedcatDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
         if dbt_resource_props.get("resource_type") == "seed":
-            return "reference"
+            return SEED_GROUP
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
@@ -100,8 +101,8 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         and context.selected_asset_check_keys == redcat_dbt_models.check_keys
     )
     # The last full build loaded the seeds, and a change of a seed's file changes the models'
-    # fingerprint: an incremental build of the whole graph leaves them (a seed asked for alone
-    # is loaded).
+    # fingerprint (dbt checksums a seed's content up to 1 MiB; ours are a few hundred bytes):
+    # an incremental build of the whole graph leaves them (a seed asked for alone is loaded).
     seeds_as_loaded = ["--exclude", "resource_type:seed"] if threads and whole_graph else []
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
@@ -128,18 +129,14 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         if invocation.process.poll() is None:  # the step failed in Dagster while dbt ran on
             invocation.process.terminate()
             invocation.process.wait()
-        # Each build writes ~9 MB of artifacts to a folder of its own; its events already
-        # carry what matters, so the folders would only pile up run after run.
+        # Each build writes its compiled SQL and partial parse to a folder of its own; its
+        # events already carry what matters, so the folders would only pile up run after run.
         shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 # What the publication waits on: the models. Seeds reach it through them, and a nightly build
 # leaves them as loaded, which would skip a step that waits on them.
-MODEL_KEYS = [
-    spec.key
-    for spec in redcat_dbt_models.specs
-    if not spec.metadata["dagster_dbt/unique_id"].startswith("seed.")
-]
+MODEL_KEYS = [spec.key for spec in redcat_dbt_models.specs if spec.group_name != SEED_GROUP]
 
 
 def _keep_parse_for_next_build(build_folder: Path) -> None:

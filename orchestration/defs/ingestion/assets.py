@@ -1,5 +1,7 @@
 """One ingestion asset per source spec, all made by the same factory."""
 
+import contextlib
+
 import dagster as dg
 
 from orchestration.defs.failures import one_line_failures
@@ -9,6 +11,7 @@ from orchestration.lib.loading import (
     LoadResult,
     finish_loading,
     move_warehouse_tables_into_lake,
+    show_lake_in_warehouse,
     stage_dumps,
 )
 from orchestration.lib.progress import progress_bar
@@ -55,8 +58,16 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             )
             bar.update()
 
-        with progress_bar(f"raw/{spec.name}", "files", total=len(dump_dates)) as bar:
-            results, problems = stage_dumps(spec, dump_dates, settings, SOURCES, progress=staged)
+        try:
+            with progress_bar(f"raw/{spec.name}", "files", total=len(dump_dates)) as bar:
+                results, problems = stage_dumps(
+                    spec, dump_dates, settings, SOURCES, progress=staged
+                )
+        except BaseException:
+            # Show what was staged before it failed; the failure is what the step reports.
+            with contextlib.suppress(Exception):
+                show_lake_in_warehouse(settings, SOURCES)
+            raise
         # Rows of files that did load are staged: settle them and show them even so.
         finish_loading(spec, results, problems, settings, SOURCES)
         failures = [str(problem) for problem in problems]

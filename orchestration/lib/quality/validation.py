@@ -16,19 +16,21 @@ from orchestration.lib.quality.outcome import SAMPLES
 
 
 def great_expectations() -> ModuleType:
-    """GX, imported (it takes seconds: only when a gate runs) without its optional Spark
-    support. pyspark is installed for REDCAT_ENGINE=spark, whose dbt runs in a process of its
-    own; GX would import it, and pyspark's connect module ends with status 0 any process whose
-    __main__ has no file, as Dagster's run workers have."""
-    blocked = "pyspark" not in sys.modules
-    if blocked:
-        sys.modules["pyspark"] = None  # an ImportError for GX: Spark support not installed
-    try:
-        import great_expectations
-        import great_expectations.expectations  # noqa: F401 - loaded here, used as gx.expectations
-    finally:
+    """GX, imported (it takes seconds: when a gate runs, or on a thread an ingestion step
+    starts) without its optional Spark support. pyspark is installed for REDCAT_ENGINE=spark,
+    whose dbt runs in a process of its own; GX would import it, and pyspark's connect module
+    ends with status 0 any process whose __main__ has no file, as Dagster's run workers have.
+    One caller at a time: a gate waits for the thread's import rather than racing it."""
+    with _importing_lock:
+        blocked = "pyspark" not in sys.modules
         if blocked:
-            del sys.modules["pyspark"]
+            sys.modules["pyspark"] = None  # an ImportError for GX: Spark support not installed
+        try:
+            import great_expectations
+            import great_expectations.expectations  # noqa: F401 - loaded here, as gx.expectations
+        finally:
+            if blocked:
+                del sys.modules["pyspark"]
     return great_expectations
 
 
@@ -37,13 +39,14 @@ def import_great_expectations_meanwhile() -> None:
     its two seconds of Python run while they wait on DuckDB and the file parsers (which
     release the GIL), and the gates after them in the run's process find it loaded."""
     global _importing
-    with _importing_lock:
+    with _starting_lock:
         if _importing is None:
             _importing = threading.Thread(target=great_expectations, name="import-gx", daemon=True)
             _importing.start()
 
 
 _importing: threading.Thread | None = None
+_starting_lock = threading.Lock()
 _importing_lock = threading.Lock()
 
 
