@@ -93,8 +93,8 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     if full_refresh:
         context.log.info("models changed since the last build (or none yet): a full rebuild")
     # The profile builds one model at a time: two of a year's models side by side would share
-    # one memory limit. An incremental build's models take what changed, and its 110 data
-    # tests are small queries: two nodes at once overlap dbt's own work on each.
+    # one memory limit. An incremental build's models take what changed, and its data tests
+    # are small queries: two nodes at once overlap dbt's own work on each.
     threads = [] if full_refresh or target else ["--threads", str(INCREMENTAL_BUILD_THREADS)]
     whole_graph = (
         context.selected_asset_keys == redcat_dbt_models.keys
