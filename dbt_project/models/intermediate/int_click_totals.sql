@@ -15,7 +15,9 @@
 {%- set windows = var('conversion_windows') %}
 {%- set after_windows = var('share_after_windows') %}
 {%- set max_lag = var('max_lag_days') %}
-{%- set funnel_columns = ['store_visits', 'store_searches', 'add_to_carts', 'favorites'] %}
+{#- Each funnel total: the events of its type. -#}
+{%- set funnel_totals = {'store_visits': 'store_visit', 'store_searches': 'store_search', 'add_to_carts': 'add_to_cart', 'favorites': 'favorite'} %}
+{%- set funnel_columns = funnel_totals.keys() | list %}
 {%- set conversion_columns = [] %}
 {%- for n in windows %}{% do conversion_columns.extend(['orders_t' ~ n, 'gmv_t' ~ n, 'net_gmv_t' ~ n]) %}{% endfor %}
 {%- for n in after_windows %}{% do conversion_columns.append('orders_after_t' ~ n) %}{% endfor %}
@@ -42,10 +44,9 @@ funnel_per_click as (
 
     select
         cid,
-        sum(case when event_type = 'store_visit' then 1 else 0 end) as store_visits,
-        sum(case when event_type = 'store_search' then 1 else 0 end) as store_searches,
-        sum(case when event_type = 'add_to_cart' then 1 else 0 end) as add_to_carts,
-        sum(case when event_type = 'favorite' then 1 else 0 end) as favorites
+        {%- for column, event_type in funnel_totals.items() %}
+        sum(case when event_type = {{ dbt.string_literal(event_type) }} then 1 else 0 end) as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
 
     from {{ 'touched_funnel_events' if funnel_of_touched_clicks else funnel_events }}
     group by cid

@@ -39,14 +39,13 @@ def import_great_expectations_meanwhile() -> None:
     its two seconds of Python run while they wait on DuckDB and the file parsers (which
     release the GIL), and the gates after them in the run's process find it loaded."""
     global _importing
-    with _starting_lock:
+    with _importing_lock:  # the thread's import starts once this is released
         if _importing is None:
             _importing = threading.Thread(target=great_expectations, name="import-gx", daemon=True)
             _importing.start()
 
 
 _importing: threading.Thread | None = None
-_starting_lock = threading.Lock()
 _importing_lock = threading.Lock()
 
 
