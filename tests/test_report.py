@@ -315,3 +315,58 @@ def test_report_without_published_file_fails_in_one_line(report_run, tmp_path):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0
     assert "missing.duckdb" in result.stderr
+
+
+def test_charts_of_a_year_of_campaigns_stay_readable():
+    """A large brand's hundred campaigns: the lag chart's legend stays a few lines (the table
+    names the campaigns), the pooled curve is the share of their summed GMV, and the ROI chart
+    grows down the page, not across it, with every campaign named."""
+    import warnings
+
+    import matplotlib
+
+    from orchestration.lib import report
+
+    count = 2 * report.LABELLED_CURVES + 30
+    # Half the campaigns land their GMV by T+1, half by T+20, the latter with three times the
+    # GMV: pooled, three quarters of it has landed on days 1..19, i.e. a quarter.
+    curves = [
+        report.LagCurve(
+            f"cmp_{n:04d}",
+            "tmall",
+            mature_cohorts=30,
+            unfinished_cohorts=0,
+            orders_30_day=10,
+            gmv_30_day=Decimal(100 if n % 2 else 300),
+            orders_share=[None] * 31,
+            gmv_share=[0.0] + [1.0 if n % 2 or day >= 20 else 0.0 for day in range(1, 31)],
+        )
+        for n in range(count)
+    ]
+    pooled = report._pooled_gmv_share(curves)
+    assert pooled[0] == 0.0 and pooled[1] == pooled[19] == pytest.approx(0.25)
+    assert pooled[20] == pooled[30] == pytest.approx(1.0)
+
+    def campaign(n: int) -> report.Campaign:
+        return report.Campaign(
+            f"cmp_{n:04d}", "", ("tmall", "jd")[n % 2], "beauty", Decimal(1000),
+            {w: Decimal(1000 + n) for w in report.WINDOWS},
+            {w: 1 + n / count for w in report.WINDOWS}, 1.5,
+            {w: n < count - 3 for w in report.WINDOWS},
+        )  # fmt: skip
+
+    def height_and_width(svg: str) -> tuple[float, float]:
+        match = re.search(r'<svg[^>]*\bwidth="([\d.]+)pt"[^>]*\bheight="([\d.]+)pt"', svg)
+        return float(match[2]), float(match[1])
+
+    with warnings.catch_warnings(), matplotlib.rc_context(report.SVG_STYLE):
+        warnings.simplefilter("error")  # e.g. "constrained_layout not applied"
+        lag = report._lag_curve_chart(curves, {"tmall": (7, 0.4)})
+        few, many = (report._roi_chart([campaign(n) for n in range(k)]) for k in (4, count))
+    assert f"each of {count} campaigns" in lag
+    assert "mature click days" not in lag  # no legend line per campaign
+    assert all(f"cmp_{n:04d}" in many for n in range(count))
+    assert many.count(NOT_FINAL) >= 3 * 3
+    (few_height, few_width), (many_height, many_width) = map(height_and_width, (few, many))
+    assert many_width <= 1.1 * few_width < 9 * 72
+    assert many_height > 3 * few_height

@@ -20,6 +20,7 @@ import duckdb
 import matplotlib
 import matplotlib.dates
 import matplotlib.ticker
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -30,6 +31,10 @@ PLATFORMS = ("tmall", "jd")
 KOL_LEADERBOARD_SIZE = 15
 TOP_CAMPAIGNS_IN_METADATA = 10
 NOT_FINAL = "not final"
+# Up to this many campaigns of a platform get a labelled lag curve each; more are drawn thin,
+# with their pooled curve, and named in the table below the chart.
+LABELLED_CURVES = 8
+ROI_ROW_INCHES = 0.34
 
 # Text stays text (small, selectable, searchable); a fixed salt and no date keep the SVG the
 # same from one run to the next.
@@ -352,14 +357,34 @@ def _lag_curve_chart(curves: list[LagCurve], benchmarks: dict[str, tuple[int, fl
     days = list(range(31))
     for ax, platform in zip(axes, platforms, strict=True):
         drawn = [c for c in curves if c.platform == platform and c.gmv_share[30] is not None]
-        for curve in drawn:
+        if len(drawn) <= LABELLED_CURVES:
+            for curve in drawn:
+                ax.plot(
+                    days,
+                    curve.gmv_share,
+                    marker=".",
+                    markersize=3,
+                    linewidth=1.4,
+                    label=f"{curve.campaign_id} ({curve.mature_cohorts} mature click days)",
+                )
+        else:
+            # A legend line per campaign would cover the plot: each campaign a thin line (one
+            # artist for all), and the platform's pooled curve over them; the table names them.
+            ax.add_collection(
+                LineCollection(
+                    [list(zip(days, curve.gmv_share, strict=True)) for curve in drawn],
+                    colors="#4292c6",
+                    alpha=0.25,
+                    linewidths=0.8,
+                    label=f"each of {len(drawn)} campaigns",
+                )
+            )
             ax.plot(
                 days,
-                curve.gmv_share,
-                marker=".",
-                markersize=3,
-                linewidth=1.4,
-                label=f"{curve.campaign_id} ({curve.mature_cohorts} mature click days)",
+                _pooled_gmv_share(drawn),
+                color="#08306b",
+                linewidth=2.2,
+                label="all of them together (share of their summed GMV)",
             )
         if platform in benchmarks:
             after_day, share_after = benchmarks[platform]
@@ -393,27 +418,51 @@ def _lag_curve_chart(curves: list[LagCurve], benchmarks: dict[str, tuple[int, fl
     return _svg(figure)
 
 
+def _pooled_gmv_share(curves: list[LagCurve]) -> list[float]:
+    """By lag day, the share of the curves' summed 30-day GMV landed: each curve's share
+    weighted by its GMV, so the pooled curve is that of all their conversions together."""
+    weights = [float(curve.gmv_30_day) for curve in curves]
+    total = sum(weights)
+    return [
+        sum(weight * curve.gmv_share[day] for weight, curve in zip(weights, curves, strict=True))
+        / total
+        if total
+        else 0.0
+        for day in range(31)
+    ]
+
+
 def _roi_chart(campaigns: list[Campaign]) -> str:
+    """A row per campaign, a bar per window: a year's hundred campaigns read down the page
+    (their names beside the bars) instead of across a chart metres wide."""
     platforms = [p for p in PLATFORMS if any(c.platform == p for c in campaigns)]
     if not platforms:
         return ""
     counts = [sum(c.platform == p for c in campaigns) for p in platforms]
-    figure = Figure(figsize=(max(6.0, 1.3 * sum(counts) + 2), 3.8), layout="constrained")
-    axes = figure.subplots(1, len(platforms), squeeze=False, width_ratios=counts)[0]
-    width = 0.26
+    figure = Figure(
+        figsize=(8.0, ROI_ROW_INCHES * sum(counts) + 1.2 * len(platforms) + 0.6),
+        layout="constrained",
+    )
+    axes = figure.subplots(len(platforms), 1, squeeze=False, height_ratios=counts)[:, 0]
+    height = 0.26
     for ax, platform in zip(axes, platforms, strict=True):
         shown = [c for c in campaigns if c.platform == platform]
-        for index, campaign in enumerate(shown):
-            for offset, window in enumerate(WINDOWS):
-                roi = campaign.roi[window]
-                if roi is None:  # no cost: there is no ROI to draw, not a zero one
+        for offset, window in enumerate(WINDOWS):
+            # One call per window and finality, not per bar: a year's campaigns took a second.
+            for final in (True, False):
+                bars = [
+                    (row + (offset - 1) * height, campaign.roi[window])
+                    for row, campaign in enumerate(shown)
+                    # No cost: there is no ROI to draw, not a zero one.
+                    if campaign.roi[window] is not None and campaign.complete[window] == final
+                ]
+                if not bars:
                     continue
-                x = index + (offset - 1) * width
-                final = campaign.complete[window]
-                ax.bar(
-                    x,
-                    roi,
-                    width,
+                rows, rois = zip(*bars, strict=True)
+                ax.barh(
+                    rows,
+                    rois,
+                    height,
                     color=WINDOW_COLOURS[window],
                     alpha=1.0 if final else 0.35,
                     hatch=None if final else UNFINISHED_HATCH,
@@ -421,28 +470,27 @@ def _roi_chart(campaigns: list[Campaign]) -> str:
                     linewidth=0.5,
                 )
                 if not final:
-                    ax.text(
-                        x,
-                        roi,
-                        NOT_FINAL,
-                        rotation=90,
-                        ha="center",
-                        va="bottom",
-                        fontsize=6,
-                        color="#666",
-                    )
-            if campaign.benchmark_roi is not None:
-                ax.hlines(
-                    campaign.benchmark_roi,
-                    index - 1.7 * width,
-                    index + 1.7 * width,
-                    colors="black",
-                    linewidth=2,
-                )
-        ax.set_xticks(range(len(shown)), [c.campaign_id for c in shown], fontsize=8)
+                    for row, roi in bars:
+                        ax.text(roi, row, f" {NOT_FINAL}", va="center", fontsize=6, color="#666")
+        benchmarked = [
+            (row, campaign.benchmark_roi)
+            for row, campaign in enumerate(shown)
+            if campaign.benchmark_roi is not None
+        ]
+        if benchmarked:
+            rows, rois = zip(*benchmarked, strict=True)
+            ax.vlines(
+                rois,
+                [row - 1.7 * height for row in rows],
+                [row + 1.7 * height for row in rows],
+                colors="black",
+                linewidth=2,
+            )
+        ax.set_yticks(range(len(shown)), [c.campaign_id for c in shown], fontsize=8)
+        ax.set_ylim(len(shown) - 0.5, -0.5)  # the table's order, top down
         ax.set_title(f"{platform}: ROI (gross GMV ÷ total cost)")
-        ax.grid(axis="y", alpha=0.3)
-        ax.set_ylim(0, ax.get_ylim()[1] * 1.25)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_xlim(0, ax.get_xlim()[1] * 1.2)
     legend = [Patch(color=WINDOW_COLOURS[window], label=f"T+{window}") for window in WINDOWS]
     legend += [
         Patch(facecolor="#ddd", hatch=UNFINISHED_HATCH, edgecolor="#555", label=NOT_FINAL),
