@@ -34,6 +34,7 @@ NOT_FINAL = "not final"
 # Up to this many campaigns of a platform get a labelled lag curve each; more are drawn thin,
 # with their pooled curve, and named in the table below the chart.
 LABELLED_CURVES = 8
+# The ROI chart's height per campaign: a row holds its three windows' bars.
 ROI_ROW_INCHES = 0.34
 
 # Text stays text (small, selectable, searchable); a fixed salt and no date keep the SVG the
@@ -414,20 +415,20 @@ def _lag_curve_chart(curves: list[LagCurve], benchmarks: dict[str, tuple[int, fl
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
         ax.grid(alpha=0.3)
-        ax.legend(loc="lower right", fontsize=7)
+        if ax.get_legend_handles_labels()[0]:  # nothing drawn and no benchmark: no legend
+            ax.legend(loc="lower right", fontsize=7)
     return _svg(figure)
 
 
 def _pooled_gmv_share(curves: list[LagCurve]) -> list[float]:
     """By lag day, the share of the curves' summed 30-day GMV landed: each curve's share
-    weighted by its GMV, so the pooled curve is that of all their conversions together."""
+    weighted by its GMV, so the pooled curve is that of all their conversions together. Drawn
+    curves have GMV within 30 days, so a share every day (the lag mart holds every lag day)."""
     weights = [float(curve.gmv_30_day) for curve in curves]
     total = sum(weights)
     return [
         sum(weight * curve.gmv_share[day] for weight, curve in zip(weights, curves, strict=True))
         / total
-        if total
-        else 0.0
         for day in range(31)
     ]
 
