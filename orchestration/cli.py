@@ -11,6 +11,7 @@ import textwrap
 import threading
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 DATES_HELP = "Dates are YYYY-MM-DD; --start and --end are both included."
@@ -26,6 +27,44 @@ PREVIEW_LAYOUT = "{:<12}{:<9}{:>11}{:>11}{:>7}  {:<6}{:>11}{:>8}  {:<5}"
 PREVIEW_HEADER = PREVIEW_LAYOUT.format(
     "campaign", "platform", "total_cost", "gmv_t7", "roi_t7", "final", "gmv_t30", "roi_t30", "final"
 )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument the operator got wrong is told in one line, as a bad setting is."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _OutputWithoutReader:
+    """stdout or stderr of `redcat`: once its reader is gone (`redcat run … | head -1`), the
+    rest of the output is dropped, not the command, which ends as it would have (a run that
+    published exits 0) and prints no traceback."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard_from_now_on()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard_from_now_on()
+
+    def _discard_from_now_on(self) -> None:
+        # The stream keeps what it could not write: onto /dev/null, its next flush succeeds.
+        discard = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(discard, self._stream.fileno())
+        os.close(discard)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
 
 
 def _date(text: str) -> date:
@@ -208,7 +247,7 @@ def _add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     settings_help = _settings_help()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="redcat",
         description=__doc__,
         epilog=settings_help,
@@ -284,11 +323,12 @@ def entry_point() -> None:
     would spend over a second freeing Dagster's, dbt's and pandas' half a million objects one
     by one, only to hand the memory back to the system. What a normal exit does before that
     is done first: threads joined, exit handlers run (logging's included), output flushed."""
+    sys.stdout, sys.stderr = _OutputWithoutReader(sys.stdout), _OutputWithoutReader(sys.stderr)
     code = main()
     threading._shutdown()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError):  # a reader gone (`redcat status | head -1`)
+        with contextlib.suppress(OSError):  # e.g. a stream closed by the one who started us
             stream.flush()
     os._exit(code)
 

@@ -99,3 +99,42 @@ def test_status_without_a_warehouse_or_published_file_says_so_in_one_line_each(
         f"warehouse: none at {space.warehouse} yet (`redcat run` makes it)",
         f"published: none at {space.published} yet (every gate of a run must pass first)",
     ]
+
+
+@pytest.mark.parametrize("command", [["status"], ["--help"], ["run", "--help"]])
+def test_a_reader_gone_costs_the_output_not_the_command(tmp_path: Path, command):
+    """`redcat … | head -c0`: the reader closes before redcat writes; the rest of the output is
+    dropped, and the command exits as it would have, with no traceback."""
+    space = Workspace(tmp_path)
+    process = subprocess.Popen(
+        [str(REDCAT), *command],
+        env=dict(os.environ, **space.environment()),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()
+    errors = process.stderr.read()
+    assert process.wait(timeout=120) == 0, errors
+    assert errors == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["run", "--start", "2026-5-1", "--end", "2026-05-04"], "'2026-5-1' is not a date"),
+        (["run", "--end", "2026-05-04"], "the following arguments are required: --start"),
+        (["bogus"], "invalid choice: 'bogus'"),
+    ],
+)
+def test_a_mistyped_argument_is_told_in_one_line(tmp_path: Path, arguments, expected):
+    completed = subprocess.run(
+        [str(REDCAT), *arguments],
+        env=dict(os.environ, **Workspace(tmp_path).environment()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert expected in line and line.endswith("--help)")

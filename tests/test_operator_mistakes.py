@@ -80,6 +80,7 @@ def _published_deliveries(path: Path) -> int:
         ("REDCAT_WAREHOSE", "data/warehouse/redcat.duckdb", "(did you mean REDCAT_WAREHOUSE?)"),
         ("REDCAT_INBOX", "{root}/no such inbox", "redcat: REDCAT_INBOX='{root}/no such inbox'"),
         ("REDCAT_DUCKDB_MEMORY_LIMIT", "lots", "is not a DuckDB memory size (e.g. 512MB or 2GB)"),
+        ("REDCAT_DUCKDB_MEMORY_LIMIT", "1MB", "MEMORY_LIMIT='1MB' is less than 128MB"),
         ("REDCAT_DUCKDB_THREADS", "0", "REDCAT_DUCKDB_THREADS='0' is not a whole number of 1"),
         ("REDCAT_ALLOW_SMALLER_PUBLICATION", "maybe", "is not one of 1, true, yes, 0, false, no"),
         ("REDCAT_PUBLISHED", "{root}/warehouse/redcat.duckdb", "is REDCAT_WAREHOUSE"),

@@ -108,6 +108,9 @@ SIZE_UNITS = {
     **{unit: 1000**power for power, unit in enumerate(("kb", "mb", "gb", "tb"), start=1)},
     **{unit: 1024**power for power, unit in enumerate(("kib", "mib", "gib", "tib"), start=1)},
 }
+# Below this, DuckDB cannot hold even a small night's hash tables: "0MB" or "1MB" is a typo for
+# "1GB", to be told in one line, not met as out-of-memory errors halfway through a run.
+LEAST_MEMORY_LIMIT = "128MB"
 # dbt's process runs beside the run's own (about 0.5 GB of Dagster, pandas and GX): it takes
 # three quarters of the limit. A year's build took as long with 768 MB as with 1 GB.
 DBT_MEMORY_SHARE = 0.75
@@ -125,9 +128,7 @@ class DuckDBLimits:
 
     @property
     def dbt_memory_limit(self) -> str:
-        number, unit = DUCKDB_SIZE.fullmatch(self.memory_limit).groups()
-        size = float(number) * SIZE_UNITS[unit.lower()] * DBT_MEMORY_SHARE
-        return f"{int(size) // 1000**2}MB"
+        return f"{int(_bytes(self.memory_limit) * DBT_MEMORY_SHARE) // 1000**2}MB"
 
     @classmethod
     def from_env(cls) -> DuckDBLimits:
@@ -138,8 +139,19 @@ class DuckDBLimits:
                 f"REDCAT_DUCKDB_MEMORY_LIMIT={memory_limit!r} is not a DuckDB memory size "
                 "(e.g. 512MB or 2GB)"
             )
+        if _bytes(memory_limit) < _bytes(LEAST_MEMORY_LIMIT):
+            raise ConfigurationError(
+                f"REDCAT_DUCKDB_MEMORY_LIMIT={memory_limit!r} is less than {LEAST_MEMORY_LIMIT}, "
+                "too little for DuckDB to run the pipeline (e.g. 512MB or 2GB)"
+            )
         threads = _count("REDCAT_DUCKDB_THREADS", defaults.threads, minimum=1)
         return cls(memory_limit.strip(), threads)
+
+
+def _bytes(size: str) -> float:
+    """A DuckDB memory size (DUCKDB_SIZE) in bytes."""
+    number, unit = DUCKDB_SIZE.fullmatch(size.strip()).groups()
+    return float(number) * SIZE_UNITS[unit.lower()]
 
 
 @dataclass(frozen=True)
