@@ -41,6 +41,16 @@ HEADERLESS = (
 )
 
 
+def _quoted(content: bytes, opened_on: int, closed_on: int) -> bytes:
+    """The CSV with a quote opening the last field of one data line and another inside the
+    last field of a later one: a CSV reader takes the lines between as one field."""
+    lines = content.split(b"\n")
+    head, _, last = lines[opened_on].rpartition(b",")
+    lines[opened_on] = head + b',"' + last
+    lines[closed_on] = lines[closed_on][:-2] + b'"' + lines[closed_on][-2:]
+    return b"\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Case:
     source: str
@@ -327,6 +337,20 @@ CASES = {
             (5, None, "not valid JSON: Expecting value"),
             (6, "cid", "repeats the key of line 1 (identical copy; counted once)"),
             (7, "cid", "repeats the key of line 1 with different values (conflicting copy)"),
+        ],
+    ),
+    "funnel stray quote swallows the lines up to the next quote": Case(
+        "redstar_funnel",
+        _quoted(csv_bytes(rows("redstar_funnel", 4), "utf-8"), opened_on=1, closed_on=3),
+        staged=1,
+        quarantined=[
+            (
+                line,
+                None,
+                "is inside a quoted field that runs from line 1 to line 3 of the data: "
+                "a stray or unclosed quote",
+            )
+            for line in (1, 2, 3)
         ],
     ),
     "funnel unknown event, wrong platform, short row": Case(

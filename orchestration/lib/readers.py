@@ -16,6 +16,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -117,9 +118,26 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
 
     def rows() -> Iterator[TextRow]:
         nonlocal line_number
+        header_lines = reader.line_num
         with stream:
             try:
-                for line_number, values in enumerate(reader, start=1):  # noqa: B007 - in refuse
+                for values in reader:
+                    first_line, line_number = line_number + 1, reader.line_num - header_lines
+                    if line_number > first_line:
+                        # A quote opened in a field and closed lines later (a stray quote):
+                        # the record swallowed those lines; each is quarantined, none is lost.
+                        texts = ",".join(values).splitlines()
+                        for number, text in zip_longest(range(first_line, line_number + 1), texts):
+                            if number is None:
+                                break
+                            yield TextRow(
+                                number,
+                                {},
+                                f"is inside a quoted field that runs from line {first_line} to "
+                                f"line {line_number} of the data: a stray or unclosed quote",
+                                text,
+                            )
+                        continue
                     if not any(v.strip() for v in values):
                         continue
                     if len(values) != len(header):
