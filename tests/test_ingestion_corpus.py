@@ -526,3 +526,21 @@ def test_unsplit_rows_keep_their_text_only_where_the_source_has_no_personal_data
         "tmall_orders": '{"raw_text":"withheld: the row could not be split into columns, so its '
         'personal data could not be removed"}',
     }
+
+
+def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
+    """A source with no personal columns, exported with one of its own (a buyer's phone): a
+    row that cannot be split keeps no text, and the unknown column is noted in the ledger."""
+    phone = "13912340004"
+    table = [row | {"buyer_phone": phone} for row in rows("redstar_funnel", 2)]
+    table.append([*table[0].values(), "one field too many"])
+    deliver(workspace.inbox, "redstar_funnel", DAY, table)
+
+    assert workspace.query("SELECT raw_record FROM audit.quarantine") == [
+        ('{"raw_text":"withheld: the row could not be split into columns, and the file has '
+         'columns redcat does not know (buyer_phone) that may hold personal data"}',)
+    ]  # fmt: skip
+    assert workspace.query("SELECT dropped_columns FROM audit.file_ledger") == [("buyer_phone",)]
+    assert not workspace.query(
+        "SELECT * FROM audit.quarantine WHERE contains(CAST(quarantine AS VARCHAR), ?)", [phone]
+    )
