@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gzip
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 
@@ -544,3 +545,25 @@ def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
     assert not workspace.query(
         "SELECT * FROM audit.quarantine WHERE contains(CAST(quarantine AS VARCHAR), ?)", [phone]
     )
+
+
+def test_a_day_delivered_again_under_the_next_date_is_refused(workspace):
+    """A day's orders copied under the next day's name would pass for a day whose orders
+    never came (and complete its windows); a campaign snapshot, unchanged, may repeat."""
+    after = DAY + timedelta(days=1)
+    for source in ("tmall_orders", "rednote_campaigns"):
+        spec = SOURCES_BY_NAME[source]
+        deliver(workspace.inbox, source, DAY, rows(source, 3))
+        spec.path(workspace.inbox, after).write_bytes(spec.path(workspace.inbox, DAY).read_bytes())
+
+    orders = SOURCES_BY_NAME["tmall_orders"]
+    with pytest.raises(FileRefused) as refusal:
+        load_dump(orders, after, Settings.from_env())
+    assert refusal.value.reason == (
+        f"has the same content as the {DAY} delivery ({orders.file_name(DAY)}): that day's "
+        f"export under a wrong date? Deliver {after}'s export as {orders.file_name(after)} "
+        "and re-run the day"
+    )
+    assert workspace.query("SELECT count(*) FROM raw.tmall_orders") == [(3,)]
+    campaigns = load_dump(SOURCES_BY_NAME["rednote_campaigns"], after, Settings.from_env())
+    assert (campaigns.status, campaigns.rows_staged) == ("loaded", 3)

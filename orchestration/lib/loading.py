@@ -18,7 +18,7 @@ import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -157,6 +157,7 @@ def stage_dump(
                 "empty file (0 bytes), probably a cut transfer (a day with no data still "
                 f"has its header, or an empty gzip for clicks); {REDELIVER}",
             )
+        _refuse_a_copy_of_the_next_days(connection, spec, dump_date, path, sha256, settings.lake)
         incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
         return _replace_partition(
             connection, spec, dump_date, path, sha256, incoming, dropped, settings.lake
@@ -173,6 +174,32 @@ def stage_dump(
             refusal_reason=refusal.reason,
         )
         raise
+
+
+def _refuse_a_copy_of_the_next_days(
+    connection: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    dump_date: date,
+    path: Path,
+    sha256: str,
+    lake_path: Path,
+) -> None:
+    """A day's export of dated rows (orders, clicks, events, metrics) never has the same bytes
+    as the day before's or after's: such a file is that day's, delivered under a wrong date,
+    and would pass for a day whose rows never came. A campaign snapshot may repeat, and so may
+    a file holding no row."""
+    if spec.dated_by is None:
+        return
+    for other_day in (dump_date - timedelta(days=1), dump_date + timedelta(days=1)):
+        other = audit.current_delivery(connection, lake_path, spec.name, other_day)
+        same_rows = other and (other["sha256"], other["status"]) == (sha256, audit.LOADED)
+        if same_rows and other["rows_read"]:
+            raise FileRefused(
+                path,
+                f"has the same content as the {other_day} delivery ({other['file_name']}): "
+                f"that day's export under a wrong date? Deliver {dump_date}'s export as "
+                f"{spec.file_name(dump_date)} and re-run the day",
+            )
 
 
 @functools.cache
