@@ -17,6 +17,7 @@ import pytest
 from orchestration.defs.ingestion.sources import SOURCES, SOURCES_BY_NAME
 from orchestration.lib.loading import load_dump
 from orchestration.lib.readers import FileRefused
+from orchestration.lib.row_rules import WRONG_DATE_MIN_ROWS
 from orchestration.lib.settings import Settings
 from tests.dumps import (
     DAY,
@@ -549,11 +550,12 @@ def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
 
 def test_a_day_delivered_again_under_the_next_date_is_refused(workspace):
     """A day's orders copied under the next day's name would pass for a day whose orders
-    never came (and complete its windows); a campaign snapshot, unchanged, may repeat."""
+    never came (and complete its windows); a campaign snapshot, unchanged, may repeat, and so
+    may a file of a few rows (tests/test_deliveries.py: a day's one late click)."""
     after = DAY + timedelta(days=1)
     for source in ("tmall_orders", "rednote_campaigns"):
         spec = SOURCES_BY_NAME[source]
-        deliver(workspace.inbox, source, DAY, rows(source, 3))
+        deliver(workspace.inbox, source, DAY, rows(source, WRONG_DATE_MIN_ROWS))
         spec.path(workspace.inbox, after).write_bytes(spec.path(workspace.inbox, DAY).read_bytes())
 
     orders = SOURCES_BY_NAME["tmall_orders"]
@@ -564,6 +566,6 @@ def test_a_day_delivered_again_under_the_next_date_is_refused(workspace):
         f"export under a wrong date? Deliver {after}'s export as {orders.file_name(after)} "
         "and re-run the day"
     )
-    assert workspace.query("SELECT count(*) FROM raw.tmall_orders") == [(3,)]
+    assert workspace.query("SELECT count(*) FROM raw.tmall_orders") == [(WRONG_DATE_MIN_ROWS,)]
     campaigns = load_dump(SOURCES_BY_NAME["rednote_campaigns"], after, Settings.from_env())
-    assert (campaigns.status, campaigns.rows_staged) == ("loaded", 3)
+    assert (campaigns.status, campaigns.rows_staged) == ("loaded", WRONG_DATE_MIN_ROWS)

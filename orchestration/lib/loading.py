@@ -187,13 +187,13 @@ def _refuse_a_copy_of_the_next_days(
     """A day's export of dated rows (orders, clicks, events, metrics) never has the same bytes
     as the day before's or after's: such a file is that day's, delivered under a wrong date,
     and would pass for a day whose rows never came. A campaign snapshot may repeat, and so may
-    a file holding no row."""
+    a file of a few rows (a day's one late click, say), as row_rules judges dates."""
     if spec.dated_by is None:
         return
     for other_day in (dump_date - timedelta(days=1), dump_date + timedelta(days=1)):
         other = audit.current_delivery(connection, lake_path, spec.name, other_day)
         same_rows = other and (other["sha256"], other["status"]) == (sha256, audit.LOADED)
-        if same_rows and other["rows_read"]:
+        if same_rows and other["rows_read"] >= row_rules.WRONG_DATE_MIN_ROWS:
             raise FileRefused(
                 path,
                 f"has the same content as the {other_day} delivery ({other['file_name']}): "
