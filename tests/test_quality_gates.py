@@ -153,10 +153,10 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
     table = failed["raw/tmall_orders:ledger_balances"].metadata["failed_expectations"].value
     finding = table.records[0].data
     assert finding["rule"].startswith("at most 1.00% of the rows read are quarantined as defects")
-    assert (finding["failing"], finding["examples"], finding["where"]) == (
-        "1 of 1 dump dates",
-        "0.2",
-        "2026-05-14",
+    assert (finding["failing"], finding["where"]) == ("1 of 1 dump dates", "2026-05-14")
+    # The share, and the row to fix, by file, line and column.
+    assert finding["examples"].startswith(
+        "0.2; tmall_orders_20260514.csv line 5: 买家实际支付金额: "
     )
     assert built.query(
         "SELECT rows_read, rows_staged, rows_quarantined FROM audit.file_ledger "

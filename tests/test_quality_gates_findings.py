@@ -103,7 +103,12 @@ def test_ledger_gate_quarantine_share_threshold_is_a_setting(workspace, monkeypa
             "at most 1.00% of the rows read are quarantined as defects "
             "(REDCAT_MAX_QUARANTINE_SHARE)",
             "1 of 1 dump dates",
-            ["0.25"],
+            # The share, and the rows to fix by file, line and column.
+            [
+                "0.25",
+                "jd_orders_20260513.xlsx line 4: 订单状态: not one of 等待付款, 等待出库, "
+                "等待确认收货, 完成, 已取消, 退款成功",
+            ],
             ["2026-05-13"],
         ),
     ]

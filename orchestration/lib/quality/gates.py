@@ -22,6 +22,7 @@ import pandas as pd
 from orchestration.lib import audit
 from orchestration.lib.quality.outcome import SAMPLES, Finding, GateOutcome
 from orchestration.lib.quality.rules import (
+    QUARANTINED_EXAMPLES_SQL,
     VOLUME_SQL,
     examples_sql,
     expected_columns,
@@ -37,6 +38,8 @@ from orchestration.lib.quality.validation import (
 from orchestration.lib.settings import Settings, Thresholds
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import connect
+
+QUARANTINE_SHARE = "quarantine_share"
 
 
 def quality_gate(
@@ -144,17 +147,33 @@ def ledger_gate(
             ledger_sql(spec),
             {"source": spec.name, "dates": dump_dates, "identical": audit.IDENTICAL_COPY},
         ).df()
-    expectations = _ledger_expectations(thresholds)
+        expectations = _ledger_expectations(thresholds)
+        findings = [
+            _finding(r, days, "dump_date")
+            for r in failed_expectations(days, expectations, "dump_date")
+        ]
+        for finding in findings:
+            if finding.column == QUARANTINE_SHARE:
+                # The share says how much; the rows say what to fix, and where.
+                finding.examples += [
+                    text
+                    for (text,) in connection.execute(
+                        QUARANTINED_EXAMPLES_SQL,
+                        {
+                            "source": spec.name,
+                            "dates": [date.fromisoformat(d) for d in finding.where],
+                            "identical": audit.IDENTICAL_COPY,
+                            "samples": SAMPLES,
+                        },
+                    ).fetchall()
+                ]
     return GateOutcome(
         "ledger gate",
         spec.name,
         dump_dates,
         int(days["rows_read"].fillna(0).sum()),
         len(expectations),
-        [
-            _finding(r, days, "dump_date")
-            for r in failed_expectations(days, expectations, "dump_date")
-        ],
+        findings,
         days.to_dict("records"),
     )
 
@@ -190,7 +209,7 @@ def _ledger_expectations(thresholds: Thresholds) -> list:
             description="audit.quarantine holds the rows the ledger says were quarantined",
         ),
         gxe.ExpectColumnValuesToBeBetween(
-            column="quarantine_share",
+            column=QUARANTINE_SHARE,
             min_value=0,
             max_value=thresholds.max_quarantine_share,
             description=(

@@ -169,6 +169,20 @@ VOLUME_SQL = f"""
 """
 
 
+# The first defects quarantined on the failing dump dates, with file, line and column: what
+# to fix, where a share alone says only how much. Reasons never quote a personal cell.
+QUARANTINED_EXAMPLES_SQL = """
+SELECT file_name || ' line ' || line_number
+       || CASE WHEN starts_with(reason, column_name || ':') THEN ''
+               ELSE coalesce(', ' || column_name, '') END
+       || ': ' || reason
+FROM audit.quarantine
+WHERE source = $source AND dump_date IN (SELECT unnest($dates)) AND kind <> $identical
+ORDER BY dump_date, file_name, line_number
+LIMIT $samples
+"""
+
+
 def ledger_sql(spec: SourceSpec) -> str:
     """Per dump date of `$dates`: its current delivery's counts against what the tables hold."""
     return f"""
