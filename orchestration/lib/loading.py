@@ -157,7 +157,7 @@ def stage_dump(
                 "empty file (0 bytes), probably a cut transfer (a day with no data still "
                 f"has its header, or an empty gzip for clicks); {REDELIVER}",
             )
-        _refuse_a_copy_of_the_next_days(connection, spec, dump_date, path, sha256, settings.lake)
+        _refuse_a_neighbouring_days_copy(connection, spec, dump_date, path, sha256, settings.lake)
         incoming, dropped = _read_as_text(spec, path, settings.buyer_key_secret, other_sources)
         return _replace_partition(
             connection, spec, dump_date, path, sha256, incoming, dropped, settings.lake
@@ -176,7 +176,7 @@ def stage_dump(
         raise
 
 
-def _refuse_a_copy_of_the_next_days(
+def _refuse_a_neighbouring_days_copy(
     connection: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
     dump_date: date,

@@ -16,7 +16,6 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from itertools import zip_longest
 from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -127,15 +126,13 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                         # A quote opened in a field and closed lines later (a stray quote):
                         # the record swallowed those lines; each is quarantined, none is lost.
                         texts = ",".join(values).splitlines()
-                        for number, text in zip_longest(range(first_line, line_number + 1), texts):
-                            if number is None:
-                                break
+                        for offset, number in enumerate(range(first_line, line_number + 1)):
                             yield TextRow(
                                 number,
                                 {},
                                 f"is inside a quoted field that runs from line {first_line} to "
                                 f"line {line_number} of the data: a stray or unclosed quote",
-                                text,
+                                texts[offset] if offset < len(texts) else None,
                             )
                         continue
                     if not any(v.strip() for v in values):
