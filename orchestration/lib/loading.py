@@ -293,14 +293,16 @@ def _read_as_text(
     dropped = [h for h in text_file.header if h not in known]
     # A row that could not be split may hold personal data in any cell: keep its text only
     # where the source has none, and the file no column of its own (a phone number, say).
-    # (Where the source has some, the quarantine says so itself: row_rules.)
-    keep_raw_text = not spec.personal_headers and not dropped
-    withheld = (
-        "withheld: the row could not be split into columns, and the file has columns redcat "
-        f"does not know ({', '.join(dropped)}) that may hold personal data"
-        if dropped and not spec.personal_headers
-        else None
-    )
+    withheld = None
+    if spec.personal_headers:
+        withheld = "so its personal data could not be removed"
+    elif dropped:
+        withheld = (
+            f"and the file has columns redcat does not know ({', '.join(dropped)}) that may "
+            "hold personal data"
+        )
+    if withheld:
+        withheld = f"withheld: the row could not be split into columns, {withheld}"
 
     lines: list[int] = []
     problems: list[str | None] = []
@@ -310,7 +312,7 @@ def _read_as_text(
     for row in text_file.rows:
         lines.append(row.line_number)
         problems.append(row.problem)
-        raw_texts.append(row.raw_text if keep_raw_text else withheld)
+        raw_texts.append(withheld if withheld and row.problem else row.raw_text)
         for column in spec.columns:
             cells[column.name].append(row.cells.get(column.header))
         if spec.buyer_account_header:

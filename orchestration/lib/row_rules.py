@@ -104,14 +104,6 @@ def judge_sql(spec: SourceSpec) -> str:
     if spec.buyer_account_header:
         typed += ", incoming.buyer_key"
         text_record += ", 'buyer_key', incoming.buyer_key"
-    # A row that could not be split may hold personal data in any cell: keep its text only
-    # where the source has none.
-    unsplit_record = (
-        "json_object('raw_text', incoming.raw_text)"
-        if not spec.personal_headers
-        else "json_object('raw_text', 'withheld: the row could not be split into columns, "
-        "so its personal data could not be removed')"
-    )
     # (header, broken, reason, kind) for every rule after the row could be split.
     checks = [
         (
@@ -139,7 +131,8 @@ def judge_sql(spec: SourceSpec) -> str:
                {", ".join(f"{sql} AS p_{c.name}" for c, sql in cells)},
                {typed},
                CASE WHEN incoming.read_problem IS NULL THEN json_object({text_record})
-                    ELSE {unsplit_record} END AS raw_record
+                    -- The reader's text of a row it could not split, or why it is withheld.
+                    ELSE json_object('raw_text', incoming.raw_text) END AS raw_record
         FROM incoming
     ), judged AS (
         SELECT *,
