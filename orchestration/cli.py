@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.lib.progress import draw_progress_bars_on
     from orchestration.run import run_pipeline
 
+    published_before = _file_identity(settings.published)
+
     if args.verbose:
         outcome = run_pipeline(args.start, args.end)
     else:
@@ -149,12 +151,27 @@ def run(args: argparse.Namespace) -> int:
     if not outcome.success:
         print(f"\nredcat run FAILED (run {outcome.run_id}):", file=sys.stderr)
         for failure in outcome.failures:
-            print(f"  - {failure}", file=sys.stderr)
+            print("  - " + "\n    ".join(failure.splitlines()), file=sys.stderr)
+        if published_before is None:
+            print("nothing is published yet", file=sys.stderr)
+        elif _file_identity(settings.published) == published_before:
+            print(f"the published file is as it was: {settings.published}", file=sys.stderr)
+        else:
+            print(f"published before the failure: {settings.published}", file=sys.stderr)
         return 1
     if outcome.nothing_changed:
         print("nothing changed since the last publication: nothing rebuilt, nothing published")
     _print_preview(settings)
     return 0
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at `path` (a publication replaces it whole), or None."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns
 
 
 def _preview_line(row: tuple) -> str:

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.dbt.assets import dbt_resource, redcat_dbt_models
+from orchestration.defs.failures import console_logger
 from orchestration.defs.ingestion.assets import ingestion_assets
 from orchestration.defs.pipeline.jobs import pipeline_job
 from orchestration.defs.pipeline.schedules import nightly_schedule
@@ -17,6 +18,7 @@ defs = dg.Definitions(
     schedules=[nightly_schedule],
     sensors=[inbox_sensor],
     resources={"dbt": dbt_resource},
+    loggers={"console": console_logger},
     # One writer at a time: DuckDB takes one writing process per file.
     executor=dg.in_process_executor,
 )

@@ -119,12 +119,18 @@ def run_pipeline(
                     f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} "
                     f"failed: {evaluation.description}"
                 )
-        elif event.is_step_failure:
+        elif event.is_step_failure and not _failed_for_its_checks(event.step_failure_data):
             failures.append(f"{event.step_key}: {_step_failure_text(event.step_failure_data)}")
     skipped = {event.step_key for event in result.all_events if event.is_step_skipped}
     return RunOutcome(
         result.success, result.run_id, failures, result.success and PUBLICATION_STEP in skipped
     )
+
+
+def _failed_for_its_checks(failure: StepFailureData) -> bool:
+    """A step that failed only because a blocking check it ran failed: the check's own
+    evaluation, listed already, says why."""
+    return failure.error is not None and failure.error.cls_name == "DagsterAssetCheckFailedError"
 
 
 def _step_failure_text(failure: StepFailureData) -> str:

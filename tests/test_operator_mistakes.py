@@ -190,8 +190,11 @@ def test_a_one_day_run_on_a_new_warehouse_never_replaces_the_published_file_with
         f"another warehouse ({odd_workspace.warehouse}) than the published file's "
         f"({examples_run.warehouse}) and would drop 6 of 12 deliveries the published file holds "
         f"({LOST_DAY}); set REDCAT_ALLOW_SMALLER_PUBLICATION=1 (or redcat run "
-        "--allow-smaller-publication) to publish it anyway"
+        "--allow-smaller-publication) to publish it anyway",
+        f"the published file is as it was: {odd_workspace.published}",
     ]
+    # Refused on purpose: the console shows the refusal, not Dagster's stack traces.
+    assert "Stack Trace" not in result.stderr
     assert file_sha256(odd_workspace.published) == published
 
     # Two runs (this one and the shared examples run) leave no dbt artifacts behind.
