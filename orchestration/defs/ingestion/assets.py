@@ -14,6 +14,7 @@ from orchestration.lib.loading import (
     show_lake_in_warehouse,
     stage_dumps,
 )
+from orchestration.lib.meanwhile import import_meanwhile
 from orchestration.lib.progress import progress_bar
 from orchestration.lib.quality.validation import import_great_expectations_meanwhile
 from orchestration.lib.settings import Settings
@@ -48,6 +49,7 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             settings = Settings.from_env()
             settings.check_paths()
         import_great_expectations_meanwhile()  # for the gates after the ingestion steps
+        import_meanwhile("orchestration.lib.report")  # for the publication at the run's end
         move_warehouse_tables_into_lake(settings, SOURCES)
         dump_dates = dump_dates_of(context)
 

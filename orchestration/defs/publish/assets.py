@@ -6,7 +6,6 @@ from orchestration.defs.dbt.assets import MODEL_KEYS, redcat_dbt_project
 from orchestration.defs.failures import one_line_failures
 from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish, stamped_keys_of
-from orchestration.lib.report import key_figures, write_report
 from orchestration.lib.settings import Settings
 
 
@@ -38,6 +37,10 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             stamped_keys=stamped_keys_of(redcat_dbt_project.manifest_path),
         )
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
+    # Imported here, not when the definitions load: matplotlib takes half a second, which the
+    # run's ingestion steps spend meanwhile (they start the import).
+    from orchestration.lib.report import key_figures, write_report
+
     # The latest report always sits beside the file it was drawn from.
     report = write_report(snapshot.path)
     context.log.info(f"campaign report: {report}")
