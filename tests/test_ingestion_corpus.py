@@ -548,6 +548,25 @@ def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
     )
 
 
+def test_a_broken_json_line_keeps_its_text_only_if_it_names_known_fields(workspace):
+    """A JSON line names its fields even when it does not parse: one that names a field
+    redcat does not know (a buyer's phone) may hold personal data, and keeps no text."""
+    phone = "13912340004"
+    cut_with_phone = f'{{"cid": "00000000000000000000000000000009", "buyer_phone": "{phone}", '
+    cut = '{"cid": "0000000000000000000000000000000a", "click_time": '
+    table = rows("rednote_clicks", 2) + [cut_with_phone, cut]
+    deliver(workspace.inbox, "rednote_clicks", DAY, table)
+
+    assert workspace.query(
+        "SELECT line_number, raw_record FROM audit.quarantine ORDER BY line_number"
+    ) == [
+        (3, '{"raw_text":"withheld: the row could not be split into columns, and it names '
+            'fields redcat does not know that may hold personal data"}'),
+        (4, '{"raw_text":"{\\"cid\\": \\"0000000000000000000000000000000a\\", '
+            '\\"click_time\\": "}'),
+    ]  # fmt: skip
+
+
 def test_a_day_delivered_again_under_the_next_date_is_refused(workspace):
     """A day's orders copied under the next day's name would pass for a day whose orders
     never came (and complete its windows); a campaign snapshot, unchanged, may repeat, and so

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from orchestration.lib import audit, lake, row_rules
 from orchestration.lib.personal_data import buyer_key
-from orchestration.lib.readers import REDELIVER, FileRefused
+from orchestration.lib.readers import REDELIVER, FileRefused, TextRow
 from orchestration.lib.settings import DuckDBLimits, Settings
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import configure, connect, scratch
@@ -312,7 +312,7 @@ def _read_as_text(
     for row in text_file.rows:
         lines.append(row.line_number)
         problems.append(row.problem)
-        raw_texts.append(withheld if withheld and row.problem else row.raw_text)
+        raw_texts.append(_quarantined_text(row, withheld, known))
         for column in spec.columns:
             cells[column.name].append(row.cells.get(column.header))
         if spec.buyer_account_header:
@@ -326,6 +326,21 @@ def _read_as_text(
     if spec.buyer_account_header:
         arrays["buyer_key"] = pa.array(buyer_keys, pa.string())
     return pa.table(arrays), dropped
+
+
+def _quarantined_text(row: TextRow, withheld: str | None, known: set[str]) -> str | None:
+    """What the quarantine keeps of a row: the text of one that could not be split, unless
+    the file's layout (`withheld`) or the row's own field names say it may hold personal data."""
+    if not row.problem:
+        return row.raw_text
+    if withheld:
+        return withheld
+    if any(name not in known for name in row.names_shown):
+        return (
+            "withheld: the row could not be split into columns, and it names fields redcat "
+            "does not know that may hold personal data"
+        )
+    return row.raw_text
 
 
 def _missing_columns_reason(

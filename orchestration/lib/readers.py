@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class TextRow:
     cells: dict[str, str | None]
     problem: str | None = None  # a row the reader could not even split into cells
     raw_text: str | None = None  # such a row as it stands, for the quarantine
+    # The field names such a row shows (a broken JSON line's keys): a name not in the layout
+    # may be personal data's, and then the text is withheld (loading._read_as_text).
+    names_shown: tuple[str, ...] = ()
 
 
 @dataclass
@@ -226,6 +230,8 @@ def _looks_like_utf8_chinese(sample: bytes) -> bool:
 
 # Lines read without meeting a JSON object before the file is judged not to be JSON Lines.
 _JSON_PROBE_LINES = 20
+# A key in a JSON line that may not parse: a string followed by a colon.
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
 
 def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
@@ -261,10 +267,12 @@ def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            return TextRow(number, {}, f"not valid JSON: {error.msg}", line.rstrip("\n"))
-        if not isinstance(record, dict):
-            return TextRow(number, {}, "not a JSON object", line.rstrip("\n"))
-        return record
+            problem = f"not valid JSON: {error.msg}"
+        else:
+            if isinstance(record, dict):
+                return record
+            problem = "not a JSON object"
+        return TextRow(number, {}, problem, line.rstrip("\n"), tuple(_JSON_KEY.findall(line)))
 
     lines = numbered()
     before_first: list[TextRow] = []
