@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -548,22 +549,32 @@ def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
     )
 
 
-def test_a_broken_json_line_keeps_its_text_only_if_it_names_known_fields(workspace):
-    """A JSON line names its fields even when it does not parse: one that names a field
-    redcat does not know (a buyer's phone) may hold personal data, and keeps no text."""
+def test_an_unsplit_row_with_fields_beyond_the_layout_keeps_no_text(workspace):
+    """A row that cannot be split keeps its text only if every field it shows is the layout's:
+    a broken JSON line naming another field, or a CSV row with cells beyond the header, may
+    hold personal data (a buyer's phone), even where the file's first row or header does not."""
     phone = "13912340004"
+    withheld = (
+        '{"raw_text":"withheld: the row could not be split into columns, and it has fields '
+        'redcat does not know that may hold personal data"}'
+    )
     cut_with_phone = f'{{"cid": "00000000000000000000000000000009", "buyer_phone": "{phone}", '
     cut = '{"cid": "0000000000000000000000000000000a", "click_time": '
-    table = rows("rednote_clicks", 2) + [cut_with_phone, cut]
-    deliver(workspace.inbox, "rednote_clicks", DAY, table)
+    deliver(
+        workspace.inbox, "rednote_clicks", DAY, rows("rednote_clicks", 2) + [cut_with_phone, cut]
+    )
+    funnel = rows("redstar_funnel", 2)
+    short, long = list(funnel[0].values())[:3], [*funnel[1].values(), phone]
+    deliver(workspace.inbox, "redstar_funnel", DAY, [*funnel, short, long])
 
     assert workspace.query(
-        "SELECT line_number, raw_record FROM audit.quarantine ORDER BY line_number"
+        "SELECT source, line_number, raw_record FROM audit.quarantine ORDER BY ALL"
     ) == [
-        (3, '{"raw_text":"withheld: the row could not be split into columns, and it names '
-            'fields redcat does not know that may hold personal data"}'),
-        (4, '{"raw_text":"{\\"cid\\": \\"0000000000000000000000000000000a\\", '
-            '\\"click_time\\": "}'),
+        ("rednote_clicks", 3, withheld),
+        ("rednote_clicks", 4, '{"raw_text":"{\\"cid\\": \\"0000000000000000000000000000000a\\", '
+                              '\\"click_time\\": "}'),
+        ("redstar_funnel", 3, json.dumps({"raw_text": ",".join(short)}, separators=(",", ":"))),
+        ("redstar_funnel", 4, withheld),
     ]  # fmt: skip
 
 

@@ -312,7 +312,7 @@ def _read_as_text(
     for row in text_file.rows:
         lines.append(row.line_number)
         problems.append(row.problem)
-        raw_texts.append(_quarantined_text(row, withheld, known))
+        raw_texts.append(_quarantined_text(row, withheld))
         for column in spec.columns:
             cells[column.name].append(row.cells.get(column.header))
         if spec.buyer_account_header:
@@ -328,16 +328,16 @@ def _read_as_text(
     return pa.table(arrays), dropped
 
 
-def _quarantined_text(row: TextRow, withheld: str | None, known: set[str]) -> str | None:
+def _quarantined_text(row: TextRow, withheld: str | None) -> str | None:
     """What the quarantine keeps of a row: the text of one that could not be split, unless
-    the file's layout (`withheld`) or the row's own field names say it may hold personal data."""
+    the file's layout (`withheld`) or the row itself says it may hold personal data."""
     if not row.problem:
         return row.raw_text
     if withheld:
         return withheld
-    if any(name not in known for name in row.names_shown):
+    if row.shows_unknown_fields:
         return (
-            "withheld: the row could not be split into columns, and it names fields redcat "
+            "withheld: the row could not be split into columns, and it has fields redcat "
             "does not know that may hold personal data"
         )
     return row.raw_text

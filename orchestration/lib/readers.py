@@ -42,9 +42,9 @@ class TextRow:
     cells: dict[str, str | None]
     problem: str | None = None  # a row the reader could not even split into cells
     raw_text: str | None = None  # such a row as it stands, for the quarantine
-    # The field names such a row shows (a broken JSON line's keys): a name not in the layout
-    # may be personal data's, and then the text is withheld (loading._read_as_text).
-    names_shown: tuple[str, ...] = ()
+    # Such a row shows fields the layout does not have (more cells than the header, a key of
+    # a broken JSON line not among the spec's): they may hold personal data (loading).
+    shows_unknown_fields: bool = False
 
 
 @dataclass
@@ -147,6 +147,7 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                             {},
                             f"has {len(values)} fields where the header has {len(header)}",
                             ",".join(values),
+                            shows_unknown_fields=len(values) > len(header),
                         )
                         continue
                     yield TextRow(
@@ -272,7 +273,8 @@ def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
             if isinstance(record, dict):
                 return record
             problem = "not a JSON object"
-        return TextRow(number, {}, problem, line.rstrip("\n"), tuple(_JSON_KEY.findall(line)))
+        unknown = any(key not in expected for key in _JSON_KEY.findall(line))
+        return TextRow(number, {}, problem, line.rstrip("\n"), unknown)
 
     lines = numbered()
     before_first: list[TextRow] = []
@@ -358,6 +360,7 @@ def xlsx_first_sheet(path: Path, expected: tuple[str, ...]) -> TextFile:
                     {},
                     f"has {len(cells)} fields where the header has {len(header)}",
                     text,
+                    shows_unknown_fields=True,
                 )
                 continue
             cells += [None] * (len(header) - len(cells))
