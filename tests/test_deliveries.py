@@ -102,6 +102,8 @@ def test_a_later_conflicting_copy_in_another_file_is_quarantined(workspace, orde
         (NEXT_DAY, 3, rows("rednote_clicks", 1)[0]["note_id"]),
     ]
     _balances(workspace)
+    # The keys each delivery handed on to be settled are gone, their day's folder too.
+    assert [p.name for p in (workspace.lake / ".touched" / "rednote_clicks").iterdir()] == []
 
 
 def test_a_redelivery_without_the_first_copy_restores_the_later_one(workspace):

@@ -12,6 +12,7 @@ are in orchestration/lib/row_rules.py.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import multiprocessing
@@ -231,6 +232,9 @@ def finish_loading(
                 result.rows_staged, result.rows_quarantined = counts[result.dump_date]
         for settled in touched:
             settled.unlink()
+            # Its day's folder goes too, unless a write that crashed left a file there.
+            with contextlib.suppress(OSError):
+                settled.parent.rmdir()
     show_lake_in_warehouse(settings, all_sources or [spec])
 
 
