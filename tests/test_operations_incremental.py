@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.lib import lake
 from orchestration.run import run_pipeline
 from tests import dumps
 from tests.conftest import OPERATIONS_END, OPERATIONS_START, REPOSITORY_ROOT, marts_of
@@ -383,3 +384,17 @@ def test_an_incremental_builds_data_tests_check_what_changed_since_the_last_pass
         connection.execute("DROP TABLE audit.build_state")
     unscoped = tests_of("fct_orders")
     assert "FAIL 1 accepted_values_fct_orders_status" in unscoped.stdout
+
+
+def test_the_models_fingerprint_follows_the_models_not_the_checkouts_folder(tmp_path):
+    """A checkout moved to another folder builds incrementally on; a changed model does not."""
+    manifest = json.loads((REPOSITORY_ROOT / "dbt_project/target/manifest.json").read_bytes())
+    fingerprints = []
+    for root, sql in (("/srv/redcat", None), ("/home/分析/red cat", None), ("/srv/redcat", "1")):
+        for node in manifest["nodes"].values():
+            node["root_path"] = root
+        if sql:
+            manifest["nodes"]["model.redcat.int_orders_latest"]["raw_code"] += sql
+        (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+        fingerprints.append(lake.models_fingerprint(tmp_path / "manifest.json"))
+    assert fingerprints[0] == fingerprints[1] != fingerprints[2]

@@ -341,13 +341,18 @@ def has_deliveries(lake: Path) -> bool:
     return next((lake / "audit" / "file_ledger").glob("*/*/*.parquet"), None) is not None
 
 
+# Manifest keys that say when and where a project was parsed, not what its models are.
+PARSE_CIRCUMSTANCES = ("metadata", "created_at", "root_path")
+
+
 def models_fingerprint(manifest: Path) -> bytes:
     """What the dbt models are, from their manifest, without what changes at every parse
-    (its metadata, each node's time of parsing): a `dbt parse` of the same project matches."""
+    (its metadata, each node's time of parsing) or with the checkout's folder (root_path): a
+    `dbt parse` of the same project matches, wherever it is."""
 
     def stable(value):
         if isinstance(value, dict):
-            return {k: stable(v) for k, v in value.items() if k not in ("metadata", "created_at")}
+            return {k: stable(v) for k, v in value.items() if k not in PARSE_CIRCUMSTANCES}
         if isinstance(value, list):
             return [stable(v) for v in value]
         return value
