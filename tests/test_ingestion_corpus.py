@@ -549,6 +549,11 @@ def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
     )
 
 
+def _quarantined_text(text: str) -> str:
+    """An unsplit row's raw_record, as the quarantine holds it."""
+    return json.dumps({"raw_text": text}, ensure_ascii=False, separators=(",", ":"))
+
+
 def test_an_unsplit_row_with_fields_beyond_the_layout_keeps_no_text(workspace):
     """A row that cannot be split keeps its text only if every field it shows is the layout's:
     a broken JSON line naming another field, or a CSV row with cells beyond the header, may
@@ -566,14 +571,25 @@ def test_an_unsplit_row_with_fields_beyond_the_layout_keeps_no_text(workspace):
     funnel = rows("redstar_funnel", 2)
     short, long = list(funnel[0].values())[:3], [*funnel[1].values(), phone]
     deliver(workspace.inbox, "redstar_funnel", DAY, [*funnel, short, long])
+    # A stray quote's lines, one of them with a cell past the header.
+    metrics = rows("rednote_note_metrics", 3)
+    quoted = _quoted(csv_bytes([metrics[0], [*metrics[1].values(), phone], metrics[2]]), 1, 3)
+    spec = SOURCES_BY_NAME["rednote_note_metrics"]
+    spec.path(workspace.inbox, DAY).parent.mkdir(parents=True, exist_ok=True)
+    spec.path(workspace.inbox, DAY).write_bytes(quoted)
+    load_dump(spec, DAY, Settings.from_env())
+    # Their text as the CSV reader splits it: without the quotes.
+    line_1, line_3 = (line.decode().replace('"', "") for line in quoted.split(b"\n")[1:4:2])
 
     assert workspace.query(
         "SELECT source, line_number, raw_record FROM audit.quarantine ORDER BY ALL"
     ) == [
         ("rednote_clicks", 3, withheld),
-        ("rednote_clicks", 4, '{"raw_text":"{\\"cid\\": \\"0000000000000000000000000000000a\\", '
-                              '\\"click_time\\": "}'),
-        ("redstar_funnel", 3, json.dumps({"raw_text": ",".join(short)}, separators=(",", ":"))),
+        ("rednote_clicks", 4, _quarantined_text(cut)),
+        ("rednote_note_metrics", 1, _quarantined_text(line_1)),
+        ("rednote_note_metrics", 2, withheld),
+        ("rednote_note_metrics", 3, _quarantined_text(line_3)),
+        ("redstar_funnel", 3, _quarantined_text(",".join(short))),
         ("redstar_funnel", 4, withheld),
     ]  # fmt: skip
 

@@ -131,12 +131,15 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                         # the record swallowed those lines; each is quarantined, none is lost.
                         texts = ",".join(values).splitlines()
                         for offset, number in enumerate(range(first_line, line_number + 1)):
+                            text = texts[offset] if offset < len(texts) else None
                             yield TextRow(
                                 number,
                                 {},
                                 f"is inside a quoted field that runs from line {first_line} to "
                                 f"line {line_number} of the data: a stray or unclosed quote",
-                                texts[offset] if offset < len(texts) else None,
+                                text,
+                                # Counted as if no comma were quoted: more, never fewer.
+                                shows_unknown_fields=(text or "").count(",") >= len(header),
                             )
                         continue
                     if not any(v.strip() for v in values):
