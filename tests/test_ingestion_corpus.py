@@ -457,6 +457,26 @@ CASES = {
             (3, "end_date", "end_date: not a date YYYY-MM-DD"),
         ],
     ),
+    # A quoted field with a line break is one value, not a stray quote; the rows after it
+    # are numbered by the file's lines.
+    "campaign name over two lines, quoted": Case(
+        "rednote_campaigns",
+        dumped_rows(
+            "rednote_campaigns",
+            3,
+            line_1={"campaign_name": "618 精华液\n种草, 第二行"},
+            line_2={"industry": "toys"},
+        ),
+        staged=2,
+        quarantined=[
+            (
+                3,
+                "industry",
+                "industry: not one of beauty, 3c_electronics, fashion, home_decor, "
+                "sports_outdoor, health",
+            ),
+        ],
+    ),
 }
 
 

@@ -126,7 +126,7 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
             try:
                 for values in reader:
                     first_line, line_number = line_number + 1, reader.line_num - header_lines
-                    if line_number > first_line:
+                    if line_number > first_line and _swallows_rows(values, len(header)):
                         # A quote opened in a field and closed lines later (a stray quote):
                         # the record swallowed those lines; each is quarantined, none is lost.
                         texts = ",".join(values).splitlines()
@@ -146,7 +146,7 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                         continue
                     if len(values) != len(header):
                         yield TextRow(
-                            line_number,
+                            first_line,
                             {},
                             f"has {len(values)} fields where the header has {len(header)}",
                             ",".join(values),
@@ -154,12 +154,22 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                         )
                         continue
                     yield TextRow(
-                        line_number, {h: _clean(v) for h, v in zip(header, values, strict=True)}
+                        first_line, {h: _clean(v) for h, v in zip(header, values, strict=True)}
                     )
             except (UnicodeDecodeError, csv.Error) as error:
                 raise refuse(error) from None
 
     return TextFile(header, rows(), close=stream.close)
+
+
+def _swallows_rows(values: list[str], width: int) -> bool:
+    """Whether a record over several lines is a stray quote's rather than a quoted field with
+    line breaks (a title written on two lines): a quote opened by mistake and closed lines
+    later leaves a record of another width, or one whose field spanning lines holds at least a
+    row's worth of commas (the rest of its first line and the start of its last are a row)."""
+    return len(values) != width or any(
+        "\n" in value and value.count(",") >= width - 1 for value in values
+    )
 
 
 def _undecodable(path: Path, encoding: str) -> tuple[int, int]:
