@@ -257,8 +257,9 @@ def test_unfinished_windows_are_labelled_not_final(report_run, rendered):
     )
     assert any(not t30 for _, _, t30 in flags) and any(t7 for _, t7, _ in flags)
     for campaign_id, t7_complete, t30_complete in flags:
-        assert cells.is_final(f"{campaign_id}:gmv_t7") == bool(t7_complete)
-        assert cells.is_final(f"{campaign_id}:roi_t30") == bool(t30_complete)
+        # Empty completeness (no clicks) is no unfinished window.
+        assert cells.is_final(f"{campaign_id}:gmv_t7") == (t7_complete is not False)
+        assert cells.is_final(f"{campaign_id}:roi_t30") == (t30_complete is not False)
     # The charts say it too: the SVG keeps its text as text.
     assert NOT_FINAL in dom[dom.index("<svg") :]
 
@@ -310,6 +311,101 @@ def test_publication_writes_the_report_and_key_figures(report_run, rendered, tmp
         "SELECT campaign_id FROM marts.mart_campaign_roi ORDER BY gmv_t30 DESC LIMIT 1",
     )
     assert f"| {top_campaign} |" in metadata["top_campaigns"].value
+
+
+def test_odd_campaigns_read_as_what_they_are(report_run, tmp_path):
+    """Campaigns at the edges, in the published marts: one without clicks (its zeros are final,
+    tagged "no clicks", never "not final"), one without cost (no ROI, said so), one whose
+    name is 250 characters without a space (the page stays as wide as the window)."""
+    odd = tmp_path / "odd.duckdb"
+    shutil.copyfile(report_run.published, odd)
+    with duckdb.connect(str(odd)) as connection:
+        (first, second, third) = [
+            row[0]
+            for row in connection.execute(
+                "SELECT campaign_id FROM marts.mart_campaign_roi ORDER BY campaign_id LIMIT 3"
+            ).fetchall()
+        ]
+        windows = [f"{kind}_t{n}" for kind in ("orders", "gmv") for n in (7, 15, 30)]
+        connection.execute(
+            f"""INSERT INTO marts.mart_campaign_roi SELECT * REPLACE (
+                    'cmp_no_clicks' AS campaign_id, 0 AS clicks,
+                    {", ".join(f"0 AS {column}" for column in windows)},
+                    {", ".join(f"0 AS roi_t{n}" for n in (7, 15, 30))},
+                    {", ".join(f"NULL AS t{n}_complete" for n in (1, 7, 15, 30))})
+                FROM marts.mart_campaign_roi WHERE campaign_id = ?""",
+            [first],
+        )
+        connection.execute(
+            """UPDATE marts.mart_campaign_roi SET total_cost = 0, roi_t7 = NULL,
+               roi_t15 = NULL, roi_t30 = NULL WHERE campaign_id = ?""",
+            [second],
+        )
+        connection.execute(
+            "UPDATE marts.mart_campaign_roi SET campaign_name = ? WHERE campaign_id = ?",
+            ["Summer_Sale_" + "X" * 250, third],
+        )
+    page = tmp_path / "odd.html"
+    assert redcat(report_run, "report", "--out", str(page), published=odd).returncode == 0
+    # The page as a browser lays it out: how wide it is, in the title once it has loaded.
+    measured = tmp_path / "measured.html"
+    measured.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "</body>",
+            "<script>document.title = 'width ' + document.documentElement.scrollWidth;</script>"
+            "</body>",
+        ),
+        encoding="utf-8",
+    )
+    dom = chromium(
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        "--dump-dom",
+        measured.as_uri(),
+        profile=tmp_path / "profile",
+    ).stdout
+    assert int(re.search(r"<title>width (\d+)</title>", dom)[1]) <= WINDOW[0]
+    cells = Cells()
+    cells.feed(dom)
+    for window in (7, 15, 30):
+        no_clicks = cells.text[f"cmp_no_clicks:gmv_t{window}"]
+        assert no_clicks.endswith(report.NO_CLICKS) and NOT_FINAL not in no_clicks
+        assert "not-final" not in cells.classes[f"cmp_no_clicks:roi_t{window}"]
+        assert cells.figure(f"{second}:roi_t{window}") == "–"
+    charts = dom[dom.index("<svg") :]
+    assert f" {report.NO_CLICKS}" in charts and " no cost: no ROI" in charts
+
+
+def test_figures_without_what_they_divide_by_say_why():
+    """A KOL without fee has no GMV per fee, mature click days without GMV no share curve, and
+    campaigns without clicks leave the summary's window totals final."""
+    kols = [
+        ("kol_1", "甲", "cmp_0001", 2, Decimal(100), Decimal(300), 3.0, 2.5, True),
+        ("kol_2", "乙", "cmp_0001", 1, Decimal(0), Decimal(50), None, None, True),
+    ]
+    without_gmv = report.LagCurve(
+        "cmp_0001", "jd", 12, 0, 0, Decimal("0.00"), [None] * 31, [None] * 31
+    )
+    unfinished = report.LagCurve("cmp_0002", "tmall", 0, 5, 0, Decimal(0), [None] * 31, [None] * 31)
+    zero = {name: 0 for name in ("paid_orders", "orders_t7", "orders_t30", "gmv_t7", "gmv_t30")}
+    figures = report.KeyFigures(
+        attributed_share=None,
+        campaigns=3,
+        campaigns_with_clicks=2,
+        campaigns_t7_complete=0,
+        campaigns_t30_complete=2,
+        top_campaigns_markdown="",
+        **zero,
+    )
+    with matplotlib.rc_context(report.SVG_STYLE):
+        kol_chart = report._kol_chart(kols)
+        lag_chart = report._lag_curve_chart([without_gmv, unfinished], {})
+    assert "no fee: no GMV per fee" in kol_chart
+    assert "no share to draw" in lag_chart and "no mature cohort yet" in lag_chart
+    summary = report._summary_table(figures)
+    assert NOT_FINAL not in summary[summary.index("total:orders_t30") :]
+    assert (
+        NOT_FINAL in summary[summary.index("total:orders_t7") : summary.index("total:orders_t30")]
+    )
 
 
 def test_report_without_published_file_fails_in_one_line(report_run, tmp_path):

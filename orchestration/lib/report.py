@@ -31,9 +31,19 @@ PLATFORMS = ("tmall", "jd")
 KOL_LEADERBOARD_SIZE = 15
 TOP_CAMPAIGNS_IN_METADATA = 10
 NOT_FINAL = "not final"
+# A campaign or KOL without clicks has no window to wait for (its completeness is empty): its
+# zeros are not unfinished figures.
+NO_CLICKS = "no clicks"
+# Why a platform's lag chart has no curve.
+NO_MATURE_COHORT = (
+    "no mature cohort yet:\ncurves appear once a click day's\nT+30 window is complete"
+)
+NO_GMV_TO_SHARE = "mature click days, but no GMV\nwithin their 30 days: no share to draw"
 # Up to this many campaigns of a platform get a labelled lag curve each; more are drawn thin,
 # with their pooled curve, and named in the table below the chart.
 LABELLED_CURVES = 8
+# Up to this many paid days, the attribution chart has a tick per day.
+DAILY_TICKS_UP_TO_DAYS = 10
 # The ROI chart's height per campaign: a row holds its three windows' bars.
 ROI_ROW_INCHES = 0.34
 
@@ -53,8 +63,7 @@ ATTRIBUTION_PARTS = (
 CAMPAIGNS_SQL = """
 SELECT campaign_id, campaign_name, store_platform, industry, total_cost,
        gmv_t7, gmv_t15, gmv_t30, roi_t7, roi_t15, roi_t30, benchmark_roi,
-       coalesce(t7_complete, false), coalesce(t15_complete, false),
-       coalesce(t30_complete, false)
+       t7_complete, t15_complete, t30_complete
 FROM marts.mart_campaign_roi
 ORDER BY store_platform, campaign_id
 """
@@ -108,7 +117,7 @@ FROM marts.mart_campaign_roi WHERE benchmark_share_after_t15 IS NOT NULL
 
 KOL_LEADERBOARD_SQL = """
 SELECT kol_id, kol_nickname, campaign_id, notes, kol_fees, gmv_t30,
-       gmv_t30 / nullif(kol_fees, 0) AS gmv_per_fee, roi_t30, coalesce(t30_complete, false)
+       gmv_t30 / nullif(kol_fees, 0) AS gmv_per_fee, roi_t30, t30_complete
 FROM marts.mart_kol_performance
 ORDER BY gmv_per_fee DESC NULLS LAST, kol_id, campaign_id
 LIMIT ?
@@ -143,6 +152,7 @@ SELECT
      FROM marts.mart_attribution_daily),
     (SELECT sum(paid_orders) FROM marts.mart_attribution_daily),
     count(*),
+    count(*) FILTER (WHERE t30_complete IS NOT NULL),
     count(*) FILTER (WHERE t7_complete),
     count(*) FILTER (WHERE t30_complete),
     sum(orders_t7), sum(orders_t30), sum(gmv_t7), sum(gmv_t30)
@@ -150,8 +160,7 @@ FROM marts.mart_campaign_roi
 """
 
 TOP_CAMPAIGNS_SQL = """
-SELECT campaign_id, store_platform, gmv_t30, roi_t30, benchmark_roi,
-       coalesce(t30_complete, false)
+SELECT campaign_id, store_platform, gmv_t30, roi_t30, benchmark_roi, t30_complete
 FROM marts.mart_campaign_roi
 ORDER BY gmv_t30 DESC, campaign_id
 LIMIT ?
@@ -172,7 +181,7 @@ class Campaign:
     gmv: dict[int, Decimal]
     roi: dict[int, float | None]
     benchmark_roi: float | None
-    complete: dict[int, bool]
+    complete: dict[int, bool | None]  # None: no clicks
 
 
 @dataclass(frozen=True)
@@ -195,6 +204,7 @@ class KeyFigures:
     attributed_share: float | None
     paid_orders: int
     campaigns: int
+    campaigns_with_clicks: int
     campaigns_t7_complete: int
     campaigns_t30_complete: int
     orders_t7: int
@@ -237,9 +247,8 @@ def key_figures(published: Path) -> KeyFigures:
 
 def _key_figures(connection: duckdb.DuckDBPyConnection) -> KeyFigures:
     totals = connection.execute(KEY_FIGURES_SQL).fetchone()
-    (share, paid, campaigns, t7_complete, t30_complete, orders_t7, orders_t30, gmv_t7, gmv_t30) = (
-        totals
-    )
+    (share, paid, campaigns, with_clicks, t7_complete, t30_complete, *sums) = totals
+    orders_t7, orders_t30, gmv_t7, gmv_t30 = sums
     top = connection.execute(TOP_CAMPAIGNS_SQL, [TOP_CAMPAIGNS_IN_METADATA]).fetchall()
     lines = [
         "| campaign | platform | GMV T+30 | ROI T+30 | industry Top-50 ROI | T+30 |",
@@ -248,12 +257,13 @@ def _key_figures(connection: duckdb.DuckDBPyConnection) -> KeyFigures:
     for campaign_id, platform, gmv, roi, benchmark, is_complete in top:
         lines.append(
             f"| {campaign_id} | {platform} | {_money(gmv)} | {_ratio(roi)} | "
-            f"{_ratio(benchmark)} | {'final' if is_complete else NOT_FINAL} |"
+            f"{_ratio(benchmark)} | {_finality(is_complete) or 'final'} |"
         )
     return KeyFigures(
         attributed_share=share,
         paid_orders=int(paid or 0),
         campaigns=campaigns,
+        campaigns_with_clicks=with_clicks,
         campaigns_t7_complete=t7_complete,
         campaigns_t30_complete=t30_complete,
         orders_t7=int(orders_t7 or 0),
@@ -400,10 +410,11 @@ def _lag_curve_chart(curves: list[LagCurve], benchmarks: dict[str, tuple[int, fl
                 label=f"Red Star benchmark: {share_after:.0%} of conversions after T+{after_day}",
             )
         if not drawn:
+            mature = any(c.platform == platform and c.mature_cohorts for c in curves)
             ax.text(
                 0.5,
                 0.5,
-                "no mature cohort yet:\ncurves appear once a click day's\nT+30 window is complete",
+                NO_GMV_TO_SHARE if mature else NO_MATURE_COHORT,
                 ha="center",
                 va="center",
                 transform=ax.transAxes,
@@ -473,6 +484,12 @@ def _roi_chart(campaigns: list[Campaign]) -> str:
                 if not final:
                     for row, roi in bars:
                         ax.text(roi, row, f" {NOT_FINAL}", va="center", fontsize=6, color="#666")
+        for row, campaign in enumerate(shown):
+            # A row without bars says why, so that it never reads as a zero ROI.
+            if campaign.roi[WINDOWS[-1]] is None:
+                ax.text(0, row, " no cost: no ROI", va="center", fontsize=6, color="#666")
+            elif campaign.complete[WINDOWS[-1]] is None:
+                ax.text(0, row, f" {NO_CLICKS}", va="center", fontsize=6, color="#666")
         benchmarked = [
             (row, campaign.benchmark_roi)
             for row, campaign in enumerate(shown)
@@ -507,8 +524,9 @@ def _kol_chart(kols: list[tuple]) -> str:
     figure, (ax,) = _new_figure(7.5, 0.3 * len(kols) + 1.2)
     labels = [f"{kol_id} · {campaign_id}" for kol_id, _, campaign_id, *_ in kols]
     for position, row in enumerate(kols):
-        gmv_per_fee, final = row[6], row[8]
-        if gmv_per_fee is None:  # no fee: ranked last, nothing to draw
+        gmv_per_fee, final = row[6], row[8] is not False
+        if gmv_per_fee is None:  # no fee: ranked last, no ratio to draw
+            ax.text(0, position, " no fee: no GMV per fee", va="center", fontsize=7, color="#666")
             continue
         value = float(gmv_per_fee)
         ax.barh(
@@ -520,8 +538,8 @@ def _kol_chart(kols: list[tuple]) -> str:
             edgecolor="#555",
             linewidth=0.5,
         )
-        if not final:
-            ax.text(value, position, f" {NOT_FINAL}", va="center", fontsize=7, color="#666")
+        if tag := _finality(row[8]):
+            ax.text(value, position, f" {tag}", va="center", fontsize=7, color="#666")
     ax.set_yticks(range(len(kols)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("GMV T+30 per yuan of KOL fee (hatched, pale = T+30 not final)")
@@ -553,6 +571,9 @@ def _attribution_chart(daily: list[tuple]) -> str:
             ax.stairs(top, edges, baseline=bottom, fill=True, color=colour, label=label)
             bottom = top
         ax.xaxis_date()
+        if span <= DAILY_TICKS_UP_TO_DAYS:
+            # A few days would get ticks by the hour, as if orders were paid between them.
+            ax.xaxis.set_major_locator(matplotlib.dates.DayLocator())
         # A day whose order dumps are not all loaded may still change: hatch it over.
         for day, row in zip(days, rows, strict=True):
             if not row[3]:
@@ -590,13 +611,24 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def _cell(key: str, text: str, final: bool = True, numeric: bool = True) -> str:
-    """A table cell, addressable by its `data-key`; an unfinished figure says so."""
-    classes = [c for c in ("num" if numeric else "", "" if final else "not-final") if c]
-    tag = "" if final else f' <span class="tag">{NOT_FINAL}</span>'
+def _finality(complete: bool | None) -> str | None:
+    """How a window figure is tagged: not at all when final, NOT_FINAL while its window is
+    open, NO_CLICKS when there is no click whose window could be (empty completeness)."""
+    return None if complete else NOT_FINAL if complete is False else NO_CLICKS
+
+
+def _cell(key: str, text: str, final: bool | None = True, numeric: bool = True) -> str:
+    """A table cell, addressable by its `data-key`; an unfinished figure says so, and a
+    figure without clicks that there are none (`final` None)."""
+    classes = [
+        c for c in ("num" if numeric else "", "" if final is not False else "not-final") if c
+    ]
+    tag = _finality(final)
+    quiet = " quiet" if final is None else ""
+    tag_html = f' <span class="tag{quiet}">{tag}</span>' if tag else ""
     return (
         f'<td data-key="{html.escape(key)}" class="{" ".join(classes)}">'
-        f"{html.escape(text)}{tag}</td>"
+        f"{html.escape(text)}{tag_html}</td>"
     )
 
 
@@ -607,8 +639,9 @@ def _table(headers: list[str], rows: list[str], table_id: str) -> str:
 
 
 def _summary_table(figures: KeyFigures) -> str:
-    t7_final = figures.campaigns_t7_complete == figures.campaigns
-    t30_final = figures.campaigns_t30_complete == figures.campaigns
+    # Final once every campaign with clicks is: one without has no window to wait for.
+    t7_final = figures.campaigns_t7_complete == figures.campaigns_with_clicks
+    t30_final = figures.campaigns_t30_complete == figures.campaigns_with_clicks
     cells = [
         _cell("total:campaigns", str(figures.campaigns)),
         _cell("total:campaigns_t30_complete", str(figures.campaigns_t30_complete)),
@@ -821,12 +854,14 @@ figure {{ margin: 12px 0; overflow-x: auto; }}
 figure svg {{ max-width: 100%; height: auto; }}
 table {{ border-collapse: collapse; font-size: 13px; margin: 8px 0; }}
 th, td {{ border: 1px solid #ddd; padding: 3px 8px; }}
+td:not(.num) {{ overflow-wrap: anywhere; }}
 th {{ background: #f3f3f3; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.not-final {{ color: #888; background: repeating-linear-gradient(
     135deg, #fafafa, #fafafa 4px, #eee 4px, #eee 8px); }}
 span.tag {{ font-size: 10px; color: #a33; border: 1px solid #d99; border-radius: 3px;
            padding: 0 3px; white-space: nowrap; }}
+span.tag.quiet {{ color: #666; border-color: #ccc; }}
 </style>
 </head>
 <body>
