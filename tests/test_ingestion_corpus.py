@@ -328,6 +328,7 @@ CASES = {
                 4,
                 line_2={"cid": "0" * 31},
                 line_3={"click_time": "2026-05-13 10:02:11"},
+                line_4={"click_time": "2026-05-13T02:02:11Z"},  # UTC: staged
             )
             + ['{"cid": "00000000000000000000000000000009", "click_time": ']
             + rows("rednote_clicks", 1)

@@ -106,7 +106,8 @@ LOCAL_TIME = LocalTimestamp(
 )
 ISO_TIME = ColumnType(
     "TIMESTAMPTZ",
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?[+-][0-9]{2}:[0-9]{2}",
+    # Z is ISO 8601's UTC, an offset of +00:00.
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})",
     "an ISO 8601 time with its UTC offset",
 )
 PLATFORM = TEXT.one_of("tmall", "jd")
