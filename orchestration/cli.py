@@ -197,7 +197,7 @@ def _preview_line(row: tuple) -> str:
 
 def _print_preview(settings) -> None:
     """The campaigns' ROI as analysts will read it: from the published file, not the warehouse."""
-    from orchestration.lib.report import default_report_path
+    from orchestration.lib.publication import default_report_path
     from orchestration.lib.warehouse import connect, scratch, sql_literal
 
     if settings.engine == "spark":  # the marts are Spark's Parquet tables (README: Scale out)

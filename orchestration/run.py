@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +37,8 @@ DEFAULT_LOG_LEVEL = "INFO"
 
 
 PUBLICATION_STEP = "published__analytics_snapshot"
+# How often a run looks for runs killed while it waits on them (their pool slot).
+DEAD_RUNS_CHECKED_EVERY = 5.0
 
 
 @dataclass
@@ -79,6 +84,36 @@ def fail_runs_of_dead_processes(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
+def _free_slots_of_dead_runs(instance: dg.DagsterInstance) -> None:
+    for run_id in fail_runs_of_dead_processes(instance):
+        dg.get_dagster_logger().warning(
+            f"run {run_id} was killed before it ended: marked failed, warehouse slot freed"
+        )
+
+
+@contextmanager
+def _freeing_slots_of_runs_that_die_meanwhile(instance: dg.DagsterInstance) -> Iterator[None]:
+    """While this run goes on, every DEAD_RUNS_CHECKED_EVERY seconds: a run ahead of it that is
+    killed while this one waits for its warehouse slot would otherwise keep the slot, and this
+    run would wait for ever (until a later `redcat run` starts)."""
+    ended = threading.Event()
+
+    def check() -> None:
+        while not ended.wait(DEAD_RUNS_CHECKED_EVERY):
+            try:
+                _free_slots_of_dead_runs(instance)
+            except Exception:  # the instance busy, say: the next check tries again
+                continue
+
+    checker = threading.Thread(target=check, name="free-slots-of-dead-runs", daemon=True)
+    checker.start()
+    try:
+        yield
+    finally:
+        ended.set()
+        checker.join()
+
+
 def run_pipeline(
     start: date,
     end: date,
@@ -94,22 +129,20 @@ def run_pipeline(
     if instance is None:
         prepare_dagster_home()
         instance = dg.DagsterInstance.get()
-    for run_id in fail_runs_of_dead_processes(instance):
-        dg.get_dagster_logger().warning(
-            f"run {run_id} was killed before it ended: marked failed, warehouse slot freed"
-        )
+    _free_slots_of_dead_runs(instance)
     job = defs.resolve_job_def(pipeline_job.name)
-    result = job.execute_in_process(
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        instance=instance,
-        tags={
-            RANGE_START_TAG: start.isoformat(),
-            RANGE_END_TAG: end.isoformat(),
-            HOST_TAG: socket.gethostname(),
-            PID_TAG: str(os.getpid()),
-        },
-        raise_on_error=False,
-    )
+    with _freeing_slots_of_runs_that_die_meanwhile(instance):
+        result = job.execute_in_process(
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            instance=instance,
+            tags={
+                RANGE_START_TAG: start.isoformat(),
+                RANGE_END_TAG: end.isoformat(),
+                HOST_TAG: socket.gethostname(),
+                PID_TAG: str(os.getpid()),
+            },
+            raise_on_error=False,
+        )
     failures = []
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:

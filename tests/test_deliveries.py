@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
-from orchestration.lib import lake
+from orchestration.lib import audit, lake, row_rules
 from orchestration.lib.loading import load_dump, stage_dumps
 from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
@@ -104,6 +104,57 @@ def test_a_later_conflicting_copy_in_another_file_is_quarantined(workspace, orde
     _balances(workspace)
     # The keys each delivery handed on to be settled are gone, their day's folder too.
     assert [p.name for p in (workspace.lake / ".touched" / "rednote_clicks").iterdir()] == []
+
+
+class Killed(Exception):
+    """The process killed at that point (kill -9), in a test that runs in-process."""
+
+
+def _killed(*args, **kwargs):
+    raise Killed
+
+
+def test_a_delivery_killed_before_its_ledger_row_does_not_stay_in_the_lake(workspace, monkeypatch):
+    """A redelivery killed after its rows replaced the day's in the lake, before its ledger
+    row was written: the original file put back is staged again, not taken for the delivery
+    the ledger still names, unchanged."""
+    original = _clicks_of(DAY, 2)
+    _deliver(workspace, DAY, original)
+    original_bytes = CLICKS.path(workspace.inbox, DAY).read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(audit, "record_delivery", _killed)
+        with pytest.raises(Killed):
+            _deliver(workspace, DAY, _clicks_of(DAY, 2, line_2={"note_id": OTHER_NOTE}))
+
+    CLICKS.path(workspace.inbox, DAY).write_bytes(original_bytes)
+    result = load_dump(CLICKS, DAY, Settings.from_env())
+
+    assert result.status == "loaded"
+
+    assert [note for *_, note in _staged(workspace)] == [row["note_id"] for row in original]
+    assert _ledger(workspace) == [(DAY, 2, 2, 0)]
+    _balances(workspace)
+
+
+def test_conflicts_a_killed_run_left_unsettled_are_settled_by_the_next(workspace, monkeypatch):
+    """A run killed after the later file's ledger row, before it settled the conflicts across
+    files: the next run, finding the file unchanged, settles them all the same."""
+    _deliver(workspace, DAY, _clicks_of(DAY, 2))
+    later_day = [
+        *_clicks_of(NEXT_DAY, 1, line_1={"cid": "ff" * 16}),
+        rows("rednote_clicks", 1, line_1={"note_id": OTHER_NOTE})[0],
+    ]
+    with monkeypatch.context() as patch:
+        patch.setattr(row_rules, "settle_conflicts_across_files", _killed)
+        with pytest.raises(Killed):
+            _deliver(workspace, NEXT_DAY, later_day)
+
+    result = load_dump(CLICKS, NEXT_DAY, Settings.from_env())
+
+    assert result.status == "unchanged"
+    assert _conflicts(workspace) == [CONFLICT]
+    assert _ledger(workspace) == [(DAY, 2, 2, 0), (NEXT_DAY, 2, 1, 1)]
+    _balances(workspace)
 
 
 def test_a_redelivery_without_the_first_copy_restores_the_later_one(workspace):

@@ -118,15 +118,24 @@ def test_runs_killed_at_any_step_leave_the_published_marts_and_the_next_run_fini
     assert file_sha256(workspace.published) == published
     assert 1 <= _day_files_in_ledger(workspace) < 6
 
-    # 2. During dbt, while it has uncommitted writes in the warehouse's WAL.
+    # 2. During dbt, while it has uncommitted writes in the warehouse's WAL, and another run
+    # (a backfill, say) waits for the warehouse's slot: the dead run's slot is freed while it
+    # waits, and it finishes the job.
     run = CliRun(environment)
     run.wait_until(run.printed("Running dbt command"), "dbt start")
+    waiting = CliRun(environment)
     run.wait_until(wal.exists, "dbt writing")
     run.kill()
     assert file_sha256(workspace.published) == published
     assert _day_files_in_ledger(workspace) == 6
+    assert waiting.finish(timeout=120) == 0, waiting.output()
+    assert marts_of(workspace.published) == marts_of(batch_run.published)
+    published = file_sha256(workspace.published)
 
-    # 3. During publication, while the new file is being built beside the published one.
+    # 3. During publication, while the new file is being built beside the published one: a
+    # redelivery of the day (a line end more) is loaded and built again.
+    dump = next(workspace.inbox.glob(f"tmall_orders/*{OPERATIONS_END:%Y%m%d}*"))
+    dump.write_bytes(dump.read_bytes() + b"\r\n")
     run = CliRun(environment)
     run.wait_until(lambda: bool(_building_files(workspace)), "publication", timeout=240)
     run.kill()
@@ -143,4 +152,4 @@ def test_runs_killed_at_any_step_leave_the_published_marts_and_the_next_run_fini
     with dg.DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
         statuses = [r.status for r in reversed(instance.get_runs())]
     failed, success = dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS
-    assert statuses == [failed, failed, failed, success]
+    assert statuses == [failed, failed, success, failed, success]

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.lib import lake
+from orchestration.lib.publication import default_report_path
 from orchestration.run import run_pipeline
 from tests import dumps
 from tests.conftest import OPERATIONS_END, OPERATIONS_START, REPOSITORY_ROOT, marts_of
@@ -164,6 +165,9 @@ def test_a_redelivered_old_dump_changes_exactly_its_orders_cohorts(workspace, be
 def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, batch_run):
     workspace.copy_state_from(batch_run)
     published_bytes = workspace.published.read_bytes()
+    # The last publication was killed after it replaced the file, before it drew the report.
+    report = default_report_path(workspace.published)
+    report.unlink(missing_ok=True)
     with workspace.instance() as instance:
         outcome = run_pipeline(OPERATIONS_END, OPERATIONS_END, instance)
         assert outcome.success, outcome.failures
@@ -178,6 +182,8 @@ def test_a_night_where_nothing_changed_builds_and_publishes_nothing(workspace, b
     assert steps["published__analytics_snapshot"] == "SKIPPED", steps
     assert materialized == {"raw"}
     assert workspace.published.read_bytes() == published_bytes
+    # Only the report is drawn again, from the file it sits beside.
+    assert report.stat().st_mtime_ns >= workspace.published.stat().st_mtime_ns
 
     # A redelivered day is a change again: built and published. The models were built by
     # other code (here: an order state it would not derive), so all is built anew.

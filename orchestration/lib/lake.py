@@ -77,6 +77,13 @@ def touched_keys_files(lake: Path, source: str) -> list[Path]:
     return sorted((lake / ".touched" / source).glob("*/*.parquet"))
 
 
+def staging_marker(lake: Path, source: str, dump_date: date) -> Path:
+    """There while a delivery replaces the day's rows in the lake, until its ledger row is
+    written: a run killed in between leaves it, and the next run stages the day again rather
+    than take the inbox file for the delivery the ledger names (a hidden folder)."""
+    return lake / ".staging" / source / f"dump_date={dump_date:%Y-%m-%d}"
+
+
 def audit_partition(lake: Path, table: str, source: str, dump_date: date) -> Path:
     return lake / "audit" / table / f"source={source}" / f"dump_date={dump_date:%Y-%m-%d}"
 

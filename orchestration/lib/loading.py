@@ -83,7 +83,7 @@ def load_dump(
     one day."""
     move_warehouse_tables_into_lake(settings, other_sources or [spec])
     results, failures = stage_dumps(spec, [dump_date], settings, other_sources)
-    finish_loading(spec, results, failures, settings, other_sources)
+    finish_loading(spec, results, settings, other_sources)
     if failures:
         raise failures[0]
     return results[0]
@@ -141,9 +141,14 @@ def stage_dump(
     path = _dump_path(spec, dump_date, settings.inbox)
     sha256 = file_sha256(path)
     connection = _scratch_of_this_process(settings.duckdb_limits)
-    # The latest delivery decides: the same bytes again are a no-op only if they loaded.
+    # The latest delivery decides: the same bytes again are a no-op only if they loaded, and
+    # no delivery since was killed while it replaced the day's rows.
     current = audit.current_delivery(connection, settings.lake, spec.name, dump_date)
-    if current and (current["sha256"], current["status"]) == (sha256, audit.LOADED):
+    if (
+        current
+        and (current["sha256"], current["status"]) == (sha256, audit.LOADED)
+        and not lake.staging_marker(settings.lake, spec.name, dump_date).exists()
+    ):
         return LoadResult(spec.name, dump_date, path.name, sha256, "unchanged")
     try:
         if path.name != spec.file_name(dump_date):
@@ -213,15 +218,13 @@ def _scratch_of_this_process(limits: DuckDBLimits) -> duckdb.DuckDBPyConnection:
 def finish_loading(
     spec: SourceSpec,
     results: list[LoadResult],
-    problems: Sequence[Exception],
     settings: Settings,
     all_sources: Sequence[SourceSpec] = (),
 ) -> None:
-    """After staging: settle the source's conflicts across files, if the lake changed (the
-    results' counts follow), then show the lake in the warehouse."""
-    refused = any(isinstance(problem, FileRefused) for problem in problems)
-    changed = refused or any(result.status != "unchanged" for result in results)
-    touched = lake.touched_keys_files(settings.lake, spec.name) if changed else []
+    """After staging: settle the source's conflicts across files for the keys deliveries left
+    to settle, this run's or a killed run's (the results' counts follow), then show the lake
+    in the warehouse."""
+    touched = lake.touched_keys_files(settings.lake, spec.name)
     if spec.agreeing_across_files and touched:
         with scratch(settings.duckdb_limits) as connection:
             counts = row_rules.settle_conflicts_across_files(
@@ -398,6 +401,9 @@ def _replace_partition(
     wrong_date = row_rules.wrong_date_reason(connection, spec, dump_date)
     if wrong_date:
         raise FileRefused(path, wrong_date)
+    marker = lake.staging_marker(lake_path, spec.name, dump_date)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.touch()
     staged_folder = lake.partition(lake_path, spec.table, dump_date)
     if spec.agreeing_across_files:
         held_folder = lake.partition(lake_path, spec.held_table, dump_date)
@@ -449,6 +455,7 @@ def _replace_partition(
         rows_quarantined=rows_quarantined,
         dropped_columns=dropped,
     )
+    marker.unlink()
     connection.execute("DROP TABLE judged_rows")
     return LoadResult(
         spec.name,

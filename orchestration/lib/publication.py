@@ -75,6 +75,9 @@ ORDER BY source, dump_date
 """
 
 
+# The campaign report every publication writes beside the published file (lib/report.py).
+REPORT_FILE_NAME = "campaign_report.html"
+
 # How the guard names what a refused publication would lose: at most this many day ranges.
 LOST_RANGES_SHOWN = 8
 
@@ -449,6 +452,19 @@ def _built_from(connection: duckdb.DuckDBPyConnection) -> str | None:
     return connection.execute(
         f"SELECT lake_fingerprint FROM warehouse.{BUILD_STATE_TABLE}"
     ).fetchone()[0]
+
+
+def default_report_path(published: Path) -> Path:
+    return published.parent / REPORT_FILE_NAME
+
+
+def report_is_behind(published: Path) -> bool:
+    """Whether the report beside the published file is missing or older than it: a run killed
+    between replacing the file and drawing the report leaves it so."""
+    if not published.is_file():
+        return False
+    report = default_report_path(published)
+    return not report.is_file() or report.stat().st_mtime_ns < published.stat().st_mtime_ns
 
 
 def last_published_fingerprint(published: Path) -> str | None:

@@ -25,7 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-REPORT_FILE_NAME = "campaign_report.html"
+from orchestration.lib.publication import default_report_path
+
 WINDOWS = (7, 15, 30)
 PLATFORMS = ("tmall", "jd")
 KOL_LEADERBOARD_SIZE = 15
@@ -212,10 +213,6 @@ class KeyFigures:
     gmv_t7: Decimal
     gmv_t30: Decimal
     top_campaigns_markdown: str
-
-
-def default_report_path(published: Path) -> Path:
-    return published.parent / REPORT_FILE_NAME
 
 
 def open_published(published: Path) -> duckdb.DuckDBPyConnection:

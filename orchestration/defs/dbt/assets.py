@@ -26,6 +26,7 @@ from orchestration.lib.publication import (
     last_published_fingerprint,
     models_last_built,
     record_build,
+    report_is_behind,
 )
 from orchestration.lib.settings import Settings
 
@@ -80,8 +81,13 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     built_from = lake.fingerprint(settings.lake, models, settings.engine.encode())
     if not target and built_from == last_published_fingerprint(settings.published):
         # Nothing staged and no model changed since the published marts were built: the
-        # build and the publication (which waits on it) are skipped.
+        # build and the publication (which waits on it) are skipped; only a report that a
+        # killed publication left behind the published file is drawn again.
         context.log.info("nothing changed since the last publication: no dbt build, no publication")
+        if report_is_behind(settings.published):
+            from orchestration.lib.report import write_report
+
+            context.log.info(f"campaign report drawn again: {write_report(settings.published)}")
         return
     # Incremental models (int_orders_latest) add only what new deliveries change to what the
     # same code built before: after any change of models, seeds or vars, all is built anew.

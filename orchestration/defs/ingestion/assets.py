@@ -71,7 +71,7 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                 show_lake_in_warehouse(settings, SOURCES)
             raise
         # Rows of files that did load are staged: settle them and show them even so.
-        finish_loading(spec, results, problems, settings, SOURCES)
+        finish_loading(spec, results, settings, SOURCES)
         failures = [str(problem) for problem in problems]
         for failure in failures:
             context.log.error(failure)
