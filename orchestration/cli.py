@@ -245,7 +245,6 @@ def _settings_help() -> str:
         ", ".join(PIPELINE_VARIABLES), width=92, initial_indent="  ", subsequent_indent="  "
     )
     return (
-        f"{DATES_HELP}\n\n"
         "Settings are environment variables, checked before any work (README: Settings):\n"
         f"{names}\n"
         "  DAGSTER_HOME: the Dagster instance the UI shows (default: data/dagster_home).\n"
@@ -267,21 +266,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = _Parser(
         prog="redcat",
         description=__doc__,
-        epilog=settings_help,
+        epilog=f"{DATES_HELP}\n\n{settings_help}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
+    def command(name: str, summary: str, dated: bool = False) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
             help=summary,
             description=summary,
-            epilog=settings_help,
+            epilog=f"{DATES_HELP}\n\n{settings_help}" if dated else settings_help,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
-    generating = command("generate", "write sample dumps of all six sources, one set per day")
+    generating = command(
+        "generate", "write sample dumps of all six sources, one set per day", dated=True
+    )
     generating.add_argument("--out", required=True, help="inbox folder to write into")
     _add_date_range(generating, "day")
     generating.add_argument("--scale", type=float, default=1.0, help="1 = small brand, 100 = large")
@@ -295,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     generating.set_defaults(handler=generate)
 
     running = command(
-        "run", "load the dumps of those dump dates, build every mart and publish them"
+        "run", "load the dumps of those dump dates, build every mart and publish them", dated=True
     )
     _add_date_range(running, "dump date")
     running.add_argument(

@@ -22,6 +22,7 @@ DELIBERATE_FAILURE = re.compile(
     re.MULTILINE,
 )
 STACK_TRACE = "\nStack Trace:\n"
+RUN_FAILURE = "Execution of run for "
 # Dagster names a skipped step's inputs once per asset of the step they come from.
 STEP_LIST = re.compile(r"\[('[^']*'(?:, '[^']*')*)\]")
 
@@ -36,13 +37,18 @@ def one_line_failures() -> Iterator[None]:
 
 class _FailuresByTheirMessage(logging.Filter):
     """On the console, a deliberate failure loses Dagster's stack trace (60 lines of its own
-    frames, twice: the step's and the run's), and a skipped step names each step it waited on
-    once. The event log, which the UI shows, keeps everything."""
+    frames) and the name of its class, and the run's failure its copy of the step's; a skipped
+    step names each step it waited on once. The event log, which the UI shows, keeps all."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if STACK_TRACE in message and DELIBERATE_FAILURE.search(message):
-            message = message[: message.index(STACK_TRACE)].rstrip()
+            if RUN_FAILURE in message.partition("\n")[0]:
+                # The run's line repeats its first failed step's: the steps failed suffice.
+                message = message.partition("\n")[0]
+            else:
+                message = DELIBERATE_FAILURE.sub("", message[: message.index(STACK_TRACE)])
+            message = message.rstrip()
         elif "Dependencies for step" in message:
             message = STEP_LIST.sub(_each_once, message)
         record.msg, record.args = message, None
