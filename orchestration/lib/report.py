@@ -614,12 +614,18 @@ def _finality(complete: bool | None) -> str | None:
     return None if complete else NOT_FINAL if complete is False else NO_CLICKS
 
 
-def _cell(key: str, text: str, final: bool | None = True, numeric: bool = True) -> str:
+def _cell(
+    key: str, text: str, final: bool | None = True, numeric: bool = True, name: bool = False
+) -> str:
     """A table cell, addressable by its `data-key`; an unfinished figure says so, and a
-    figure without clicks that there are none (`final` None)."""
-    classes = [
-        c for c in ("num" if numeric else "", "" if final is not False else "not-final") if c
-    ]
+    figure without clicks that there are none (`final` None). A `name` (free text, of any
+    length) wraps anywhere rather than widen the page."""
+    kinds = (
+        "num" if numeric else "",
+        "name" if name else "",
+        "not-final" if final is False else "",
+    )
+    classes = [kind for kind in kinds if kind]
     tag = _finality(final)
     quiet = " quiet" if final is None else ""
     tag_html = f' <span class="tag{quiet}">{tag}</span>' if tag else ""
@@ -667,7 +673,7 @@ def _roi_table(campaigns: list[Campaign]) -> str:
     for c in campaigns:
         cells = [
             _cell(f"{c.campaign_id}:campaign_id", c.campaign_id, numeric=False),
-            _cell(f"{c.campaign_id}:campaign_name", c.name, numeric=False),
+            _cell(f"{c.campaign_id}:campaign_name", c.name, numeric=False, name=True),
             _cell(f"{c.campaign_id}:store_platform", c.platform, numeric=False),
             _cell(f"{c.campaign_id}:industry", c.industry, numeric=False),
             _cell(f"{c.campaign_id}:total_cost", _money(c.total_cost)),
@@ -739,7 +745,7 @@ def _kol_table(kols: list[tuple]) -> str:
                 [
                     _cell(f"{key}:rank", str(rank)),
                     _cell(f"{key}:kol_id", kol_id, numeric=False),
-                    _cell(f"{key}:kol_nickname", nickname or "", numeric=False),
+                    _cell(f"{key}:kol_nickname", nickname or "", numeric=False, name=True),
                     _cell(f"{key}:campaign_id", campaign_id, numeric=False),
                     _cell(f"{key}:notes", str(notes)),
                     _cell(f"{key}:kol_fees", _money(fees)),
@@ -851,7 +857,7 @@ figure {{ margin: 12px 0; overflow-x: auto; }}
 figure svg {{ max-width: 100%; height: auto; }}
 table {{ border-collapse: collapse; font-size: 13px; margin: 8px 0; }}
 th, td {{ border: 1px solid #ddd; padding: 3px 8px; }}
-td:not(.num) {{ overflow-wrap: anywhere; }}
+td.name {{ overflow-wrap: anywhere; min-width: 10em; }}
 th {{ background: #f3f3f3; text-align: left; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.not-final {{ color: #888; background: repeating-linear-gradient(
