@@ -152,9 +152,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nredcat run FAILED (run {outcome.run_id}):", file=sys.stderr)
         for failure in outcome.failures:
             print("  - " + "\n    ".join(failure.splitlines()), file=sys.stderr)
-        if published_before is None:
+        published_after = _file_identity(settings.published)
+        if published_after is None:
             print("nothing is published yet", file=sys.stderr)
-        elif _file_identity(settings.published) == published_before:
+        elif published_after == published_before:
             print(f"the published file is as it was: {settings.published}", file=sys.stderr)
         else:
             print(f"published before the failure: {settings.published}", file=sys.stderr)

@@ -102,8 +102,8 @@ def _freeing_slots_of_runs_that_die_meanwhile(instance: dg.DagsterInstance) -> I
         while not ended.wait(DEAD_RUNS_CHECKED_EVERY):
             try:
                 _free_slots_of_dead_runs(instance)
-            except Exception:  # the instance busy, say: the next check tries again
-                continue
+            except Exception as error:  # the instance busy, say: the next check tries again
+                dg.get_dagster_logger().warning(f"could not look for killed runs: {error}")
 
     checker = threading.Thread(target=check, name="free-slots-of-dead-runs", daemon=True)
     checker.start()

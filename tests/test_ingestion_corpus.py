@@ -18,7 +18,7 @@ import pytest
 from orchestration.defs.ingestion.sources import SOURCES, SOURCES_BY_NAME
 from orchestration.lib.loading import load_dump
 from orchestration.lib.readers import FileRefused
-from orchestration.lib.row_rules import WRONG_DATE_MIN_ROWS
+from orchestration.lib.row_rules import UNSPLIT_ROW_TEXT, WRONG_DATE_MIN_ROWS
 from orchestration.lib.settings import Settings
 from tests.dumps import (
     DAY,
@@ -538,81 +538,54 @@ def test_a_refused_redelivery_keeps_the_day_as_it_was(workspace):
     ) == [("loaded", 2, 2), ("refused", None, 0)]
 
 
-def test_unsplit_rows_keep_their_text_only_where_the_source_has_no_personal_data(workspace):
-    for source, table in (
-        ("redstar_funnel", rows("redstar_funnel", 1) + [["a", "b", "c"]]),
-        ("tmall_orders", rows("tmall_orders", 1) + [["3901234567890000009", "tb_buyer", "王五"]]),
-    ):
-        deliver(workspace.inbox, source, DAY, table)
-
-    assert dict(workspace.query("SELECT source, raw_record FROM audit.quarantine")) == {
-        "redstar_funnel": '{"raw_text":"a,b,c"}',
-        "tmall_orders": '{"raw_text":"withheld: the row could not be split into columns, so its '
-        'personal data could not be removed"}',
-    }
-
-
-def test_unsplit_rows_of_a_file_with_unknown_columns_keep_no_text(workspace):
-    """A source with no personal columns, exported with one of its own (a buyer's phone): a
-    row that cannot be split keeps no text, and the unknown column is noted in the ledger."""
+def test_an_unsplit_row_keeps_no_text(workspace):
+    """A row that cannot be split into cells keeps its file, line and reason, not its text:
+    none of its cells can be told personal or not, whatever the source. Here a buyer's phone
+    rides in a short row, a row with a cell past the header, a broken JSON line, a line a
+    stray quote swallowed and a file with a column of its own; a Tmall row has a name."""
     phone = "13912340004"
-    table = [row | {"buyer_phone": phone} for row in rows("redstar_funnel", 2)]
-    table.append([*table[0].values(), "one field too many"])
-    deliver(workspace.inbox, "redstar_funnel", DAY, table)
-
-    assert workspace.query("SELECT raw_record FROM audit.quarantine") == [
-        ('{"raw_text":"withheld: the row could not be split into columns, and the file has '
-         'columns redcat does not know (buyer_phone) that may hold personal data"}',)
-    ]  # fmt: skip
-    assert workspace.query("SELECT dropped_columns FROM audit.file_ledger") == [("buyer_phone",)]
-    assert not workspace.query(
-        "SELECT * FROM audit.quarantine WHERE contains(CAST(quarantine AS VARCHAR), ?)", [phone]
-    )
-
-
-def _quarantined_text(text: str) -> str:
-    """An unsplit row's raw_record, as the quarantine holds it."""
-    return json.dumps({"raw_text": text}, ensure_ascii=False, separators=(",", ":"))
-
-
-def test_an_unsplit_row_with_fields_beyond_the_layout_keeps_no_text(workspace):
-    """A row that cannot be split keeps its text only if every field it shows is the layout's:
-    a broken JSON line naming another field, or a CSV row with cells beyond the header, may
-    hold personal data (a buyer's phone), even where the file's first row or header does not."""
-    phone = "13912340004"
-    withheld = (
-        '{"raw_text":"withheld: the row could not be split into columns, and it has fields '
-        'redcat does not know that may hold personal data"}'
+    funnel = [row | {"buyer_phone": phone} for row in rows("redstar_funnel", 2)]
+    deliver(
+        workspace.inbox,
+        "redstar_funnel",
+        DAY,
+        funnel + [["a", phone], [*funnel[0].values(), phone]],
     )
     cut_with_phone = f'{{"cid": "00000000000000000000000000000009", "buyer_phone": "{phone}", '
-    cut = '{"cid": "0000000000000000000000000000000a", "click_time": '
+    clicks = rows("rednote_clicks", 2) + [
+        cut_with_phone,
+        '{"cid": "0000000000000000000000000000000a", ',
+    ]
+    deliver(workspace.inbox, "rednote_clicks", DAY, clicks)
     deliver(
-        workspace.inbox, "rednote_clicks", DAY, rows("rednote_clicks", 2) + [cut_with_phone, cut]
+        workspace.inbox, "tmall_orders", DAY, rows("tmall_orders", 1) + [["390123", "王五", phone]]
     )
-    funnel = rows("redstar_funnel", 2)
-    short, long = list(funnel[0].values())[:3], [*funnel[1].values(), phone]
-    deliver(workspace.inbox, "redstar_funnel", DAY, [*funnel, short, long])
-    # A stray quote's lines, one of them with a cell past the header.
     metrics = rows("rednote_note_metrics", 3)
     quoted = _quoted(csv_bytes([metrics[0], [*metrics[1].values(), phone], metrics[2]]), 1, 3)
     spec = SOURCES_BY_NAME["rednote_note_metrics"]
     spec.path(workspace.inbox, DAY).parent.mkdir(parents=True, exist_ok=True)
     spec.path(workspace.inbox, DAY).write_bytes(quoted)
     load_dump(spec, DAY, Settings.from_env())
-    # Their text as the CSV reader splits it: without the quotes.
-    line_1, line_3 = (line.decode().replace('"', "") for line in quoted.split(b"\n")[1:4:2])
 
+    withheld = json.dumps({"raw_text": UNSPLIT_ROW_TEXT}, separators=(",", ":"))
     assert workspace.query(
         "SELECT source, line_number, raw_record FROM audit.quarantine ORDER BY ALL"
     ) == [
         ("rednote_clicks", 3, withheld),
-        ("rednote_clicks", 4, _quarantined_text(cut)),
-        ("rednote_note_metrics", 1, _quarantined_text(line_1)),
+        ("rednote_clicks", 4, withheld),
+        ("rednote_note_metrics", 1, withheld),
         ("rednote_note_metrics", 2, withheld),
-        ("rednote_note_metrics", 3, _quarantined_text(line_3)),
-        ("redstar_funnel", 3, _quarantined_text(",".join(short))),
+        ("rednote_note_metrics", 3, withheld),
+        ("redstar_funnel", 3, withheld),
         ("redstar_funnel", 4, withheld),
-    ]  # fmt: skip
+        ("tmall_orders", 2, withheld),
+    ]
+    assert workspace.query(
+        "SELECT dropped_columns FROM audit.file_ledger WHERE source = 'redstar_funnel'"
+    ) == [("buyer_phone",)]
+    assert not workspace.query(
+        "SELECT * FROM audit.quarantine WHERE contains(CAST(quarantine AS VARCHAR), ?)", [phone]
+    )
 
 
 def test_a_day_delivered_again_under_the_next_date_is_refused(workspace):

@@ -42,7 +42,8 @@ class _FailuresByTheirMessage(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if STACK_TRACE in message and DELIBERATE_FAILURE.search(message):
+        # The error's own lines, not those of one it was raised while handling.
+        if STACK_TRACE in message and DELIBERATE_FAILURE.search(message.split(STACK_TRACE)[0]):
             if RUN_FAILURE in message.partition("\n")[0]:
                 # The run's line repeats its first failed step's: the steps failed suffice.
                 message = message.partition("\n")[0]

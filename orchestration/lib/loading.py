@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from orchestration.lib import audit, lake, row_rules
 from orchestration.lib.personal_data import buyer_key
-from orchestration.lib.readers import REDELIVER, FileRefused, TextRow
+from orchestration.lib.readers import REDELIVER, FileRefused
 from orchestration.lib.settings import DuckDBLimits, Settings
 from orchestration.lib.source_spec import SourceSpec
 from orchestration.lib.warehouse import configure, connect, scratch
@@ -298,28 +298,13 @@ def _read_as_text(
         )
     known = set(expected) | set(spec.personal_headers)
     dropped = [h for h in text_file.header if h not in known]
-    # A row that could not be split may hold personal data in any cell: keep its text only
-    # where the source has none, and the file no column of its own (a phone number, say).
-    withheld = None
-    if spec.personal_headers:
-        withheld = "so its personal data could not be removed"
-    elif dropped:
-        withheld = (
-            f"and the file has columns redcat does not know ({', '.join(dropped)}) that may "
-            "hold personal data"
-        )
-    if withheld:
-        withheld = f"withheld: the row could not be split into columns, {withheld}"
-
     lines: list[int] = []
     problems: list[str | None] = []
-    raw_texts: list[str | None] = []
     cells: dict[str, list[str | None]] = {c.name: [] for c in spec.columns}
     buyer_keys: list[str | None] = []
     for row in text_file.rows:
         lines.append(row.line_number)
         problems.append(row.problem)
-        raw_texts.append(_quarantined_text(row, withheld))
         for column in spec.columns:
             cells[column.name].append(row.cells.get(column.header))
         if spec.buyer_account_header:
@@ -327,27 +312,11 @@ def _read_as_text(
     arrays = {
         "source_line": pa.array(lines, pa.int64()),
         "read_problem": pa.array(problems, pa.string()),
-        "raw_text": pa.array(raw_texts, pa.string()),
     }
     arrays |= {name: pa.array(values, pa.string()) for name, values in cells.items()}
     if spec.buyer_account_header:
         arrays["buyer_key"] = pa.array(buyer_keys, pa.string())
     return pa.table(arrays), dropped
-
-
-def _quarantined_text(row: TextRow, withheld: str | None) -> str | None:
-    """What the quarantine keeps of a row: the text of one that could not be split, unless
-    the file's layout (`withheld`) or the row itself says it may hold personal data."""
-    if not row.problem:
-        return row.raw_text
-    if withheld:
-        return withheld
-    if row.shows_unknown_fields:
-        return (
-            "withheld: the row could not be split into columns, and it has fields redcat "
-            "does not know that may hold personal data"
-        )
-    return row.raw_text
 
 
 def _missing_columns_reason(

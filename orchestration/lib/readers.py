@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import gzip
 import json
-import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,11 +39,8 @@ class FileRefused(Exception):
 class TextRow:
     line_number: int  # 1 = first data row
     cells: dict[str, str | None]
-    problem: str | None = None  # a row the reader could not even split into cells
-    raw_text: str | None = None  # such a row as it stands, for the quarantine
-    # Such a row shows fields the layout does not have (more cells than the header, a key of
-    # a broken JSON line not among the spec's): they may hold personal data (loading).
-    shows_unknown_fields: bool = False
+    # A row the reader could not even split into cells: its text is not kept (loading).
+    problem: str | None = None
 
 
 @dataclass
@@ -129,17 +125,12 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                     if line_number > first_line and _swallows_rows(values, len(header)):
                         # A quote opened in a field and closed lines later (a stray quote):
                         # the record swallowed those lines; each is quarantined, none is lost.
-                        texts = ",".join(values).splitlines()
-                        for offset, number in enumerate(range(first_line, line_number + 1)):
-                            text = texts[offset] if offset < len(texts) else None
+                        for number in range(first_line, line_number + 1):
                             yield TextRow(
                                 number,
                                 {},
                                 f"is inside a quoted field that runs from line {first_line} to "
                                 f"line {line_number} of the data: a stray or unclosed quote",
-                                text,
-                                # Counted as if no comma were quoted: more, never fewer.
-                                shows_unknown_fields=(text or "").count(",") >= len(header),
                             )
                         continue
                     if not any(v.strip() for v in values):
@@ -149,8 +140,6 @@ def _csv(path: Path, encoding: str, label: str, expected: tuple[str, ...]) -> Te
                             first_line,
                             {},
                             f"has {len(values)} fields where the header has {len(header)}",
-                            ",".join(values),
-                            shows_unknown_fields=len(values) > len(header),
                         )
                         continue
                     yield TextRow(
@@ -244,8 +233,6 @@ def _looks_like_utf8_chinese(sample: bytes) -> bool:
 
 # Lines read without meeting a JSON object before the file is judged not to be JSON Lines.
 _JSON_PROBE_LINES = 20
-# A key in a JSON line that may not parse: a string followed by a colon.
-_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
 
 def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
@@ -286,8 +273,7 @@ def jsonl_gz(path: Path, expected: tuple[str, ...]) -> TextFile:
             if isinstance(record, dict):
                 return record
             problem = "not a JSON object"
-        unknown = any(key not in expected for key in _JSON_KEY.findall(line))
-        return TextRow(number, {}, problem, line.rstrip("\n"), unknown)
+        return TextRow(number, {}, problem)
 
     lines = numbered()
     before_first: list[TextRow] = []
@@ -367,13 +353,8 @@ def xlsx_first_sheet(path: Path, expected: tuple[str, ...]) -> TextFile:
             if not cells:
                 continue
             if len(cells) > len(header):
-                text = ",".join(c or "" for c in cells)
                 yield TextRow(
-                    line_number,
-                    {},
-                    f"has {len(cells)} fields where the header has {len(header)}",
-                    text,
-                    shows_unknown_fields=True,
+                    line_number, {}, f"has {len(cells)} fields where the header has {len(header)}"
                 )
                 continue
             cells += [None] * (len(header) - len(cells))

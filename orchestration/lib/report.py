@@ -551,6 +551,9 @@ def _attribution_chart(daily: list[tuple]) -> str:
         return ""
     figure = Figure(figsize=(10, 2.6 * len(platforms)), layout="constrained")
     axes = figure.subplots(len(platforms), 1, squeeze=False, sharex=True)[:, 0]
+    # The platforms share one time axis: its ticks follow all their days.
+    paid_days = (min(row[1] for row in daily), max(row[1] for row in daily))
+    daily_ticks = (paid_days[1] - paid_days[0]).days < DAILY_TICKS_UP_TO_DAYS
     for ax, platform in zip(axes, platforms, strict=True):
         rows = [row for row in daily if row[0] == platform]
         days = [row[1] for row in rows]
@@ -568,7 +571,7 @@ def _attribution_chart(daily: list[tuple]) -> str:
             ax.stairs(top, edges, baseline=bottom, fill=True, color=colour, label=label)
             bottom = top
         ax.xaxis_date()
-        if span <= DAILY_TICKS_UP_TO_DAYS:
+        if daily_ticks:
             # A few days would get ticks by the hour, as if orders were paid between them.
             ax.xaxis.set_major_locator(matplotlib.dates.DayLocator())
         # A day whose order dumps are not all loaded may still change: hatch it over.

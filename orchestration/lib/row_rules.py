@@ -30,6 +30,13 @@ from orchestration.lib.settings import BUSINESS_TIME_ZONE
 from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
 from orchestration.lib.warehouse import sql_literal
 
+# What the quarantine keeps of a row that could not be split into cells: not its text, in which
+# no cell can be told personal or not (a misaligned, cut or foreign row; a phone in an extra
+# field). Its file and line say where to look.
+UNSPLIT_ROW_TEXT = (
+    "withheld: the row could not be split into columns, so its cells cannot be told personal or not"
+)
+
 # An order dump exported after midnight may hold payments made since: its other times may run
 # into the next day.
 EXPORT_DELAY_DAYS = 1
@@ -131,8 +138,7 @@ def judge_sql(spec: SourceSpec) -> str:
                {", ".join(f"{sql} AS p_{c.name}" for c, sql in cells)},
                {typed},
                CASE WHEN incoming.read_problem IS NULL THEN json_object({text_record})
-                    -- The reader's text of a row it could not split, or why it is withheld.
-                    ELSE json_object('raw_text', incoming.raw_text) END AS raw_record
+                    ELSE json_object('raw_text', {sql_literal(UNSPLIT_ROW_TEXT)}) END AS raw_record
         FROM incoming
     ), judged AS (
         SELECT *,
