@@ -264,10 +264,11 @@ def _add_date_range(parser: argparse.ArgumentParser, what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     settings_help = _settings_help()
+    dated_help = f"{DATES_HELP}\n\n{settings_help}"
     parser = _Parser(
         prog="redcat",
         description=__doc__,
-        epilog=f"{DATES_HELP}\n\n{settings_help}",
+        epilog=dated_help,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             name,
             help=summary,
             description=summary,
-            epilog=f"{DATES_HELP}\n\n{settings_help}" if dated else settings_help,
+            epilog=dated_help if dated else settings_help,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 

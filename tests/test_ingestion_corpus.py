@@ -54,6 +54,11 @@ def _quoted(content: bytes, opened_on: int, closed_on: int) -> bytes:
     return b"\n".join(lines)
 
 
+UNKNOWN_INDUSTRY = (
+    "industry: not one of beauty, 3c_electronics, fashion, home_decor, sports_outdoor, health"
+)
+
+
 @dataclass(frozen=True)
 class Case:
     source: str
@@ -449,12 +454,7 @@ CASES = {
         staged=1,
         quarantined=[
             (1, "store_score", "store_score: not a score from 0.0 to 5.0"),
-            (
-                2,
-                "industry",
-                "industry: not one of beauty, 3c_electronics, fashion, home_decor, "
-                "sports_outdoor, health",
-            ),
+            (2, "industry", UNKNOWN_INDUSTRY),
             (3, "end_date", "end_date: not a date YYYY-MM-DD"),
         ],
     ),
@@ -470,12 +470,7 @@ CASES = {
         ),
         staged=2,
         quarantined=[
-            (
-                3,
-                "industry",
-                "industry: not one of beauty, 3c_electronics, fashion, home_decor, "
-                "sports_outdoor, health",
-            ),
+            (3, "industry", UNKNOWN_INDUSTRY),
         ],
     ),
 }

@@ -20,8 +20,9 @@ def great_expectations() -> ModuleType:
     starts) without its optional Spark support. pyspark is installed for REDCAT_ENGINE=spark,
     whose dbt runs in a process of its own; GX would import it, and pyspark's connect module
     ends with status 0 any process whose __main__ has no file, as Dagster's run workers have.
-    One caller at a time: a gate waits for the thread's import rather than racing it."""
-    with _importing_lock:
+    One caller at a time: a gate waits for the import an ingestion step started on a thread
+    (lib/meanwhile.py) rather than racing it."""
+    with _import_lock:
         blocked = "pyspark" not in sys.modules
         if blocked:
             sys.modules["pyspark"] = None  # an ImportError for GX: Spark support not installed
@@ -34,19 +35,7 @@ def great_expectations() -> ModuleType:
     return great_expectations
 
 
-def import_great_expectations_meanwhile() -> None:
-    """Import GX on a thread of its own, once a process: the ingestion steps start it, so that
-    its two seconds of Python run while they wait on DuckDB and the file parsers (which
-    release the GIL), and the gates after them in the run's process find it loaded."""
-    global _importing
-    with _importing_lock:  # the thread's import starts once this is released
-        if _importing is None:
-            _importing = threading.Thread(target=great_expectations, name="import-gx", daemon=True)
-            _importing.start()
-
-
-_importing: threading.Thread | None = None
-_importing_lock = threading.Lock()
+_import_lock = threading.Lock()
 
 
 def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) -> list:
