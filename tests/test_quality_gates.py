@@ -17,6 +17,7 @@ import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import lake
+from orchestration.lib.publication import BUILD_STATE_TABLE
 from orchestration.run import run_pipeline
 from tests.conftest import EXAMPLES, marts_of
 from tests.dumps import jsonl_gz_bytes
@@ -170,8 +171,9 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
 
 def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     # No file passing the raw gates trips a model test (the gates hold every staging rule),
-    # so the lake is broken by hand: a day outside the run holds a click twice, as delivered
-    # since the last build (what its tests check: dbt_project/macros/tests_in_scope.sql).
+    # so the lake is broken by hand: a day outside the run holds a click twice. A night leaves
+    # the staging views and their tests to full builds, so the models are made to have changed
+    # since the last build (an upgrade), as a full build after it checks every row.
     day_1 = lake.partition(built.lake, CLICKS.table, DAY_1) / lake.DATA_FILE
     with duckdb.connect() as connection:
         connection.execute(
@@ -183,6 +185,8 @@ def test_a_failing_dbt_test_stops_the_marts_downstream(built):
                 UNION ALL SELECT * FROM redelivered WHERE cid LIKE '%1'"""
         )
         lake.write_file(connection, "doubled", day_1)
+    with duckdb.connect(str(built.warehouse)) as connection:
+        connection.execute(f"UPDATE {BUILD_STATE_TABLE} SET models_fingerprint = 'older code'")
 
     with built.instance() as instance:
         outcome = run_pipeline(DAY_2, DAY_2, instance)

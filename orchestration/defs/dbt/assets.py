@@ -34,6 +34,8 @@ redcat_dbt_project = dbt_project()
 PARTIAL_PARSE = "partial_parse.msgpack"
 INCREMENTAL_BUILD_THREADS = 2
 SEED_GROUP = "reference"
+MART_GROUP = "marts"
+STAGING_MODELS = "dbt_project/models/staging"
 
 
 class _NoOpNightNotice(logging.Filter):
@@ -109,10 +111,16 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         context.selected_asset_keys == redcat_dbt_models.keys
         and context.selected_asset_check_keys == redcat_dbt_models.check_keys
     )
-    # The last full build loaded the seeds, and a change of a seed's file changes the models'
-    # fingerprint (dbt checksums a seed's content up to 1 MiB; ours are a few hundred bytes):
-    # an incremental build of the whole graph leaves them (a seed asked for alone is loaded).
-    seeds_as_loaded = ["--exclude", "resource_type:seed"] if threads and whole_graph else []
+    # An incremental build of the whole graph leaves what the last full build made from code
+    # alone: the reference seeds (a change of a seed's file changes the models' fingerprint:
+    # dbt checksums a seed's content up to 1 MiB, ours are a few hundred bytes) and the
+    # staging views over the lake (1:1 with the raw tables, their definitions in the
+    # fingerprint). Their data tests go with them: the seeds' check code, and the staging
+    # views' the rules the blocking gates have just checked on the same new deliveries
+    # (required values, enumerations, keys); a full build runs both over every row.
+    left_as_built = ["--exclude", f"resource_type:seed path:{STAGING_MODELS}"]
+    if not (threads and whole_graph):
+        left_as_built = []
     # The unit tests check the models' code on fixed inputs, not the data: CI runs them
     # (tests/test_dbt_unit_tests.py), and a nightly run would only repeat them.
     # A run of part of the graph (the reference seeds a backfill builds first, say) runs the
@@ -121,7 +129,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # (9 MB of JSON, half a second) would be deleted unread below.
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
-         "--no-write-json", *full_refresh, *threads, *seeds_as_loaded, *target],
+         "--no-write-json", *full_refresh, *threads, *left_as_built, *target],
         context=context,
     )  # fmt: skip
     try:
@@ -143,9 +151,10 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
-# What the publication waits on: the models. Seeds reach it through them, and a nightly build
-# leaves them as loaded, which would skip a step that waits on them.
-MODEL_KEYS = [spec.key for spec in redcat_dbt_models.specs if spec.group_name != SEED_GROUP]
+# What the publication copies, and so waits on: the marts (the models and tests upstream of
+# them too, since dbt builds a mart only after them). A nightly build leaves the seeds and
+# staging views as built, which would skip a step that waited on them.
+MART_KEYS = [spec.key for spec in redcat_dbt_models.specs if spec.group_name == MART_GROUP]
 
 
 def _keep_parse_for_next_build(build_folder: Path) -> None:

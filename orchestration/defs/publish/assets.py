@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.defs.dbt.assets import MODEL_KEYS, redcat_dbt_project
+from orchestration.defs.dbt.assets import MART_KEYS, redcat_dbt_project
 from orchestration.defs.failures import one_line_failures
 from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib.publication import PUBLISHED_STORAGE_VERSION, publish, stamped_keys_of
@@ -11,7 +11,7 @@ from orchestration.lib.settings import Settings
 
 @dg.asset(
     key=dg.AssetKey(["published", "analytics_snapshot"]),
-    deps=MODEL_KEYS,
+    deps=MART_KEYS,
     description=(
         "The marts and audit tables copied to REDCAT_PUBLISHED (the analysts' read-only file), "
         "checkpointed and atomically replaced, with audit.published_snapshot provenance."
