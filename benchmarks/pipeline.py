@@ -107,7 +107,7 @@ def step_phases(dagster_home: Path) -> dict[str, list[tuple[float, float]]]:
                 else "publication"
                 if key.startswith("published")
                 else "gates"
-                if key.endswith(("quality_gate", "ledger_balances"))
+                if key.endswith("_gates")
                 else "ingestion"
             )
             phases.setdefault(phase, []).append((step.start_time, step.end_time))

@@ -172,7 +172,7 @@ def test_a_backfill_from_the_api_loads_the_days_in_one_run_and_publishes_what_a_
     by_steps = [
         (frozenset(step["stepKey"] for step in r["stepStats"]), r) for r in backfill["runs"]
     ]
-    files_steps = {f"raw__{s}" for s in SOURCES} | {f"raw__{s}_quality_gate" for s in SOURCES}
+    files_steps = {f"raw__{s}" for s in SOURCES} | {f"raw__{s}_gates" for s in SOURCES}
     [files_run] = [r for steps, r in by_steps if files_steps <= steps]
     [run] = [r for steps, r in by_steps if "published__analytics_snapshot" in steps]
     others = [steps for steps, r in by_steps if r not in (files_run, run)]

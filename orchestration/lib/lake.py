@@ -344,6 +344,19 @@ def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str
     return audit_partition(lake, "file_ledger", source, dump_date) / f"{stamp}-{sha256}.parquet"
 
 
+def days_recorded_since(lake: Path, source: str, since: float) -> list[date]:
+    """The source's dump dates whose ledger was written after `since` (epoch seconds): a
+    delivery loaded, or its counts rewritten when rows moved between it and another file."""
+    folder = lake / "audit" / "file_ledger" / f"source={source}"
+    return sorted(
+        {
+            date.fromisoformat(path.parent.name.removeprefix("dump_date="))
+            for path in folder.glob("dump_date=*/*.parquet")
+            if path.stat().st_mtime > since
+        }
+    )
+
+
 def has_deliveries(lake: Path) -> bool:
     return next((lake / "audit" / "file_ledger").glob("*/*/*.parquet"), None) is not None
 
