@@ -8,7 +8,9 @@
       views of staged deliveries (with loaded_at) hold a dump date's rows all from its latest
         delivery, so their key tests are scoped only when the key holds the dump date; not
         those whose rows the ingestion moves between deliveries after loading them (meta
-        rows_move_across_deliveries: the clicks settled across files keep their loaded_at).
+        rows_move_across_deliveries: the clicks settled across files keep their loaded_at);
+        a nightly build of the whole graph leaves the staging views and their tests to full
+        builds (orchestration/defs/dbt/assets.py).
     Other relations are checked whole (tables rebuilt whole each build, other views), and so
     are relationships (their parents may change alone), warnings (reported every night, not
     once) and the singular tests' marts.

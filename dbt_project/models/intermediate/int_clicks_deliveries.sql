@@ -1,6 +1,7 @@
 -- Rule (CONTRACT 2, Duplicates) for clicks, the one place it is decided: every delivery of a
 -- cid is compared with its first delivery (earliest dump date; within one dump the ingestion
--- already keeps one row per cid, which staging's unique (dump_date, cid) test guarantees).
+-- already keeps one row per cid, which the clicks' gate and staging's unique (dump_date, cid)
+-- test check).
 --   first      the delivery that counts
 --   duplicate  a later copy with the same note, campaign and click time: counted once (dropped)
 --   conflict   a later copy with a different note, campaign or click time: quarantined
