@@ -118,10 +118,12 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built, capfd):
         failed = _failed(_check_evaluations(instance, outcome.run_id))
         assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
         metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
-        assert metadata["dump_dates"].value == ["2026-05-14"]
+        # A gate new to this instance judges every staged day once, the run's and the lake's.
+        assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
+        assert metadata["judged_again"].value == "2026-05-13"
         assert metadata["expectations_failed"].value == 1
         finding = metadata["failed_expectations"].value.records[0].data
-        assert (finding["failing"], finding["where"]) == ("1 of 1 dump dates", "2026-05-14")
+        assert (finding["failing"], finding["where"]) == ("1 of 2 dump dates", "2026-05-14")
         _assert_marts_unchanged(built)
 
         # A later run for another day does not build over the bad day still staged.
@@ -174,7 +176,8 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
     table = failed["raw/tmall_orders:ledger_balances"].metadata["failed_expectations"].value
     finding = table.records[0].data
     assert finding["rule"].startswith("at most 1.00% of the rows read are quarantined as defects")
-    assert (finding["failing"], finding["where"]) == ("1 of 1 dump dates", "2026-05-14")
+    # A gate new to this instance judges every staged day: the day before passes.
+    assert (finding["failing"], finding["where"]) == ("1 of 2 dump dates", "2026-05-14")
     # The share, and the row to fix, by file, line and column.
     assert finding["examples"].startswith(
         "0.2; tmall_orders_20260514.csv line 5: 买家实际支付金额: "
@@ -188,9 +191,11 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
 
 def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     # No file passing the raw gates trips a model test (the gates hold every staging rule),
-    # so the lake is broken by hand: a day outside the run holds a click twice. A night leaves
-    # the staging views and their tests to full builds, so the models are made to have changed
-    # since the last build (an upgrade), as a full build after it checks every row.
+    # so the lake is broken by hand: a day the gates have judged holds a click twice. A night
+    # leaves the staging views and their tests to full builds, so the models are made to have
+    # changed since the last build (an upgrade), as a full build after it checks every row.
+    with built.instance() as instance:
+        assert run_pipeline(DAY_2, DAY_2, instance).nothing_changed  # the gates judge the lake
     day_1 = lake.partition(built.lake, CLICKS.table, DAY_1) / lake.DATA_FILE
     with duckdb.connect() as connection:
         connection.execute(

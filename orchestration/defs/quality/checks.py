@@ -55,15 +55,17 @@ def _dates_to_judge_again(
     """Besides the run's: the dump dates of this check's latest finished evaluation if it
     failed, and those whose ledger was written since it (loaded by a run killed or failed
     before its gates, or run without them, or recounted when a later file settled conflicts
-    across files): no staged day goes unjudged."""
+    across files), or every day if it has none: no staged day goes unjudged."""
     # The event log's own query: the instance's "latest record" would be this run's planned one.
     history = context.instance.event_log_storage.get_asset_check_execution_history(
         check_key, limit=1, status={Status.SUCCEEDED, Status.FAILED}
     )
-    if not history or history[0].event is None:
-        return set()
-    last = history[0].event
     source = check_key.asset_key.path[-1]
+    if not history or history[0].event is None:
+        # Never judged on this instance (a new DAGSTER_HOME, or a first load killed before its
+        # gates): every day the lake holds, once.
+        return set(lake.days_recorded_since(lake_path, source, since=0))
+    last = history[0].event
     dates = set(lake.days_recorded_since(lake_path, source, last.timestamp))
     failed = last.asset_check_evaluation.metadata.get("dump_dates")
     if history[0].status == Status.FAILED and failed:
