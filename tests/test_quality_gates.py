@@ -221,3 +221,21 @@ def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     }
     assert any("redcat_dbt_models" in f for f in outcome.failures), outcome.failures
     _assert_marts_unchanged(built)
+
+
+def test_a_gate_run_without_dump_dates_says_what_it_needs(workspace):
+    # The gates are not partitioned, so the UI lets one run without a day: it fails saying so.
+    from orchestration.definitions import defs
+    from orchestration.defs.pipeline.jobs import pipeline_job
+
+    gate = dg.AssetCheckKey(dg.AssetKey(["raw", CLICKS.name]), "quality_gate")
+    job = defs.resolve_job_def(pipeline_job.name).get_subset(
+        asset_check_selection={gate}, asset_selection=set()
+    )
+    with workspace.instance() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    [failure] = [event.step_failure_data for event in result.all_events if event.is_step_failure]
+    assert failure.user_failure_data.description == (
+        "no dump date chosen: run it for a day or a range of days (partitions)"
+    )
+    assert not _check_evaluations(instance, result.run_id)

@@ -24,5 +24,10 @@ SINGLE_RUN = dg.BackfillPolicy.single_run()
 WAREHOUSE_POOL = "redcat_warehouse"
 
 
-def dump_dates_of(context: dg.AssetExecutionContext) -> list[date]:
+def dump_dates_of(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> list[date]:
+    # A gate is not partitioned, so the UI lets it run without dump dates: say what it needs.
+    if not (context.has_partition_key or context.has_partition_key_range):
+        raise dg.Failure(
+            description="no dump date chosen: run it for a day or a range of days (partitions)"
+        )
     return [date.fromisoformat(key) for key in context.partition_keys]
