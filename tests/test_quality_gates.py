@@ -137,8 +137,7 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built, capfd):
         _assert_marts_unchanged(built)
 
         # Redelivering the day's right file and re-running it clears the gate.
-        good_clicks = (EXAMPLES / "rednote_clicks" / clicks.name).read_bytes()
-        _redeliver(clicks, good_clicks)
+        _redeliver(clicks, (EXAMPLES / "rednote_clicks" / clicks.name).read_bytes())
         fixed = run_pipeline(DAY_2, DAY_2, instance)
         assert fixed.success, fixed.failures
         assert marts_of(built.warehouse) == built.marts_before
