@@ -73,6 +73,14 @@ def _failed(evaluations) -> dict[str, dg.AssetCheckEvaluation]:
     }
 
 
+def _failed_clicks_ledger_gate(instance, outcome) -> dict:
+    """The metadata of the clicks' ledger gate, which failed the run alone."""
+    assert not outcome.success
+    failed = _failed(_check_evaluations(instance, outcome.run_id))
+    assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
+    return failed["raw/rednote_clicks:ledger_balances"].metadata
+
+
 def _clicks_with_late_click(click_time: str, bad_cids: int = 0) -> bytes:
     """The second day's clicks with the late click (cid 9) moved to another time, and the
     first `bad_cids` clicks' cids cut short."""
@@ -115,9 +123,7 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built, capfd):
         assert "quarantined as defects" in console
         assert "Stack Trace" not in console and "dagster._core" not in console
         assert "were not executed: ['redcat_dbt_models']." in console
-        failed = _failed(_check_evaluations(instance, outcome.run_id))
-        assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
-        metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
+        metadata = _failed_clicks_ledger_gate(instance, outcome)
         # A gate new to this instance judges every staged day once, the run's and the lake's.
         assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
         assert metadata["judged_again"].value == "2026-05-13"
@@ -127,11 +133,7 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built, capfd):
         _assert_marts_unchanged(built)
 
         # A later run for another day does not build over the bad day still staged.
-        later = run_pipeline(DAY_1, DAY_1, instance)
-        assert not later.success
-        failed = _failed(_check_evaluations(instance, later.run_id))
-        assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
-        metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
+        metadata = _failed_clicks_ledger_gate(instance, run_pipeline(DAY_1, DAY_1, instance))
         assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
         assert metadata["judged_again"].value == "2026-05-14"
         _assert_marts_unchanged(built)
@@ -148,11 +150,7 @@ def test_a_failed_gate_keeps_the_marts_until_the_day_is_fixed(built, capfd):
         [ingest_clicks] = [a for a in ingestion_assets if a.key.path == ["raw", CLICKS.name]]
         staged = dg.materialize([ingest_clicks], partition_key=f"{DAY_2}", instance=instance)
         assert staged.success and not _check_evaluations(instance, staged.run_id)
-        unjudged = run_pipeline(DAY_1, DAY_1, instance)
-        assert not unjudged.success
-        failed = _failed(_check_evaluations(instance, unjudged.run_id))
-        assert set(failed) == {"raw/rednote_clicks:ledger_balances"}
-        metadata = failed["raw/rednote_clicks:ledger_balances"].metadata
+        metadata = _failed_clicks_ledger_gate(instance, run_pipeline(DAY_1, DAY_1, instance))
         assert metadata["dump_dates"].value == ["2026-05-13", "2026-05-14"]
         assert metadata["judged_again"].value == "2026-05-14"
     assert marts_of(built.warehouse) == built.marts_before

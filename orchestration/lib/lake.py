@@ -84,8 +84,12 @@ def staging_marker(lake: Path, source: str, dump_date: date) -> Path:
     return lake / ".staging" / source / f"dump_date={dump_date:%Y-%m-%d}"
 
 
+def audit_folder(lake: Path, table: str, source: str) -> Path:
+    return lake / "audit" / table / f"source={source}"
+
+
 def audit_partition(lake: Path, table: str, source: str, dump_date: date) -> Path:
-    return lake / "audit" / table / f"source={source}" / f"dump_date={dump_date:%Y-%m-%d}"
+    return audit_folder(lake, table, source) / f"dump_date={dump_date:%Y-%m-%d}"
 
 
 def write_partition(
@@ -344,17 +348,14 @@ def ledger_file(lake: Path, source: str, dump_date: date, loaded_at, sha256: str
     return audit_partition(lake, "file_ledger", source, dump_date) / f"{stamp}-{sha256}.parquet"
 
 
-def days_recorded_since(lake: Path, source: str, since: float) -> list[date]:
-    """The source's dump dates whose ledger was written after `since` (epoch seconds): a
-    delivery loaded, or its counts rewritten when rows moved between it and another file."""
-    folder = lake / "audit" / "file_ledger" / f"source={source}"
-    return sorted(
-        {
-            date.fromisoformat(path.parent.name.removeprefix("dump_date="))
-            for path in folder.glob("dump_date=*/*.parquet")
-            if path.stat().st_mtime > since
-        }
-    )
+def ledger_written(lake: Path, source: str) -> dict[date, float]:
+    """Each of the source's dump dates with when its ledger was last written (epoch seconds):
+    a delivery loaded, or its counts rewritten when rows moved between it and another file."""
+    written: dict[date, float] = {}
+    for path in audit_folder(lake, "file_ledger", source).glob("dump_date=*/*.parquet"):
+        day = date.fromisoformat(path.parent.name.removeprefix("dump_date="))
+        written[day] = max(written.get(day, 0.0), path.stat().st_mtime)
+    return written
 
 
 def has_deliveries(lake: Path) -> bool:

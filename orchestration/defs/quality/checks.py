@@ -11,7 +11,6 @@ gates, or by a later file's settlement of conflicts: every staged day is judged.
 import math
 from collections.abc import Callable, Iterator
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -50,25 +49,23 @@ CHECKS: dict[str, tuple[Gate, str]] = {
 
 
 def _dates_to_judge_again(
-    context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey, lake_path: Path
+    context: dg.AssetCheckExecutionContext,
+    check_key: dg.AssetCheckKey,
+    ledger_written: dict[date, float],
 ) -> set[date]:
     """Besides the run's: the dump dates of this check's latest finished evaluation if it
     failed, and those whose ledger was written since it (loaded by a run killed or failed
     before its gates, or run without them, or recounted when a later file settled conflicts
-    across files), or every day if it has none: no staged day goes unjudged."""
+    across files), every day if it has none (a new instance): no staged day goes unjudged."""
     # The event log's own query: the instance's "latest record" would be this run's planned one.
     history = context.instance.event_log_storage.get_asset_check_execution_history(
         check_key, limit=1, status={Status.SUCCEEDED, Status.FAILED}
     )
-    source = check_key.asset_key.path[-1]
-    if not history or history[0].event is None:
-        # Never judged on this instance (a new DAGSTER_HOME, or a first load killed before its
-        # gates): every day the lake holds, once.
-        return set(lake.days_recorded_since(lake_path, source, since=0))
-    last = history[0].event
-    dates = set(lake.days_recorded_since(lake_path, source, last.timestamp))
-    failed = last.asset_check_evaluation.metadata.get("dump_dates")
-    if history[0].status == Status.FAILED and failed:
+    last = history[0].event if history else None
+    judged_at = last.timestamp if last else 0.0
+    dates = {day for day, written in ledger_written.items() if written > judged_at}
+    failed = last.asset_check_evaluation.metadata.get("dump_dates") if last else None
+    if history and history[0].status == Status.FAILED and failed:
         dates |= {date.fromisoformat(d) for d in failed.value}
     return dates
 
@@ -147,12 +144,13 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
         run_dates = dump_dates_of(context)
         with one_line_failures():
             settings = Settings.from_env()
+        ledger_written = lake.ledger_written(settings.lake, spec.name)
         errors = []
         for name, (gate, _) in CHECKS.items():
             check_key = dg.AssetCheckKey(asset_key, name)
             if check_key not in context.selected_asset_check_keys:
                 continue
-            again = _dates_to_judge_again(context, check_key, settings.lake)
+            again = _dates_to_judge_again(context, check_key, ledger_written)
             carried = sorted(again - set(run_dates))
             try:
                 outcome = gate(spec, sorted(run_dates + carried), settings, settings.thresholds)
