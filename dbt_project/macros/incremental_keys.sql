@@ -225,16 +225,30 @@ where not exists (
 
 
 {#-
-    A pre-hook of an incremental model that copies `upstream` row for row, keeping its
-    derived_at: deletes the keys `upstream` no longer holds (its merge deleted their tombstones),
-    before the build adds the rows `upstream` derived since this model's last build.
+    A pre-hook of an incremental model that holds a row for each of `upstream`'s keys: deletes
+    the keys `upstream` no longer holds (its merge deleted their tombstones), before the build
+    adds the rows `upstream` derived since this model's last build.
+    Most builds delete none, and finding that out by keys compares a year's keys with a year's.
+    Counts tell it: this model holds every key `upstream` derived up to its last build, so it
+    holds keys now gone unless its rows are as many as those keys `upstream` still holds plus
+    those it derived again since. Only then are the keys compared.
 -#}
 {% macro delete_keys_gone_from(upstream, key) %}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and execute %}
+    {%- set derived_since = after_last_build_of_this('current_rows.derived_at') %}
+    {#- One row a key on both sides: the join counts this model's keys derived again. -#}
+    {%- set keys_gone = run_query(
+        'select (select count(*) from ' ~ this ~ ')'
+        ~ ' - (select count(*) from ' ~ upstream ~ ' as current_rows where not (' ~ derived_since ~ '))'
+        ~ ' - (select count(*) from ' ~ upstream ~ ' as current_rows inner join ' ~ this ~ ' as kept'
+        ~ ' on ' ~ same_key('current_rows', 'kept', key) ~ ' where ' ~ derived_since ~ ')'
+    ).columns[0].values()[0] %}
+    {%- if keys_gone != 0 %}
     delete from {{ this }} as kept
     where not exists (
         select 1 from {{ upstream }} as current_rows
         where {{ same_key('current_rows', 'kept', key) }}
     )
+    {%- endif %}
     {%- endif %}
 {% endmacro %}
