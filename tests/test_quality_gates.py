@@ -186,6 +186,63 @@ def test_a_file_with_too_many_quarantined_rows_fails_the_ledger_gate(built):
     _assert_marts_unchanged(built)
 
 
+def _judged(instance, outcome) -> dict[str, bool]:
+    """Each gate the run evaluated: whether it judged (or gave its last verdict again)."""
+    assert outcome.success, outcome.failures
+    return {
+        f"{e.asset_key.path[-1]}:{e.check_name}": "unchanged_since" not in e.metadata
+        for e in _check_evaluations(instance, outcome.run_id)
+        if e.asset_key.path[0] == "raw"
+    }
+
+
+def test_a_gate_that_passed_on_the_same_inputs_passes_again_without_judging(built, monkeypatch):
+    def run() -> dict[str, bool]:
+        return _judged(instance, run_pipeline(DAY_2, DAY_2, instance))
+
+    def latest_tmall_quality_gate() -> dg.AssetCheckEvaluation:
+        [evaluation] = [
+            e
+            for e in _check_evaluations(instance, instance.get_runs(limit=1)[0].run_id)
+            if e.check_name == "quality_gate" and e.asset_key.path == ["raw", TMALL.name]
+        ]
+        return evaluation
+
+    with built.instance() as instance:
+        # New to this instance, every gate judges; the same night again, none does.
+        assert set(run().values()) == {True}
+        judged = run()
+        assert len(judged) == 12 and set(judged.values()) == {False}
+        passed_again = latest_tmall_quality_gate()
+        # Given again as often as nothing changes, with the time it was judged.
+        assert set(run().values()) == {False}
+        given_again = latest_tmall_quality_gate()
+        assert given_again.description == passed_again.description
+        assert given_again.description.count("Unchanged since judged at") == 1
+        assert given_again.metadata["dump_dates"].value == [f"{DAY_2}"]
+
+        # Other thresholds: every gate judges, once.
+        monkeypatch.setenv("REDCAT_MAX_QUARANTINE_SHARE", "0.02")
+        assert set(run().values()) == {True}
+        assert set(run().values()) == {False}
+
+        # The day's Tmall rows rewritten in the lake (by hand: no ledger says so): its gates
+        # judge, the others give their verdicts again.
+        tmall_day = lake.partition(built.lake, TMALL.table, DAY_2) / lake.DATA_FILE
+        with duckdb.connect() as connection:
+            connection.execute(
+                f"CREATE TABLE same AS SELECT * FROM {lake.read_sql([tmall_day], ())}"
+            )
+            lake.write_file(connection, "same", tmall_day)
+        judged = run()
+        assert {gate for gate, judging in judged.items() if judging} == {
+            "tmall_orders:quality_gate",
+            "tmall_orders:ledger_balances",
+        }
+    # The same rows, built and published again.
+    assert marts_of(built.published) == built.published_before
+
+
 def test_a_failing_dbt_test_stops_the_marts_downstream(built):
     # No file passing the raw gates trips a model test (the gates hold every staging rule),
     # so the lake is broken by hand: a day the gates have judged holds a click twice. A night

@@ -358,6 +358,22 @@ def ledger_written(lake: Path, source: str) -> dict[date, float]:
     return written
 
 
+def rows_written(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> float:
+    """When the source's rows of these days last changed in the lake (epoch seconds): the
+    latest modification of their staged, held and quarantined folders and files, or of the
+    folder above one that is gone (a rename or a removal touches the folder it happens in)."""
+    tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
+    latest = 0.0
+    for day in dump_dates:
+        folders = [partition(lake, table, day) for table in tables]
+        folders.append(audit_partition(lake, "quarantine", spec.name, day))
+        for folder in folders:
+            for path in [folder, *files(folder)] if folder.is_dir() else [folder.parent]:
+                if path.exists():
+                    latest = max(latest, path.stat().st_mtime)
+    return latest
+
+
 def has_deliveries(lake: Path) -> bool:
     return next((lake / "audit" / "file_ledger").glob("*/*/*.parquet"), None) is not None
 

@@ -6,11 +6,18 @@ whatever days its run loads, validates them again, so a later nightly run cannot
 marts over a bad day still staged. Fixing the day (redeliver, re-run it) clears it. So do
 days whose ledger was written since the check last judged, by a run that stopped before its
 gates, or by a later file's settlement of conflicts: every staged day is judged.
+
+A gate whose last verdict passed on the same inputs (the days' rows, the source's ledger, the
+thresholds and the code that judges) gives it again without judging: a night where nothing
+changed costs its gates a look at the files' times.
 """
 
+import hashlib
 import math
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pandas as pd
@@ -20,13 +27,15 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus as Status,
 )
 
+import orchestration.lib
 from orchestration.defs.failures import one_line_failures
+from orchestration.defs.ingestion import sources
 from orchestration.defs.ingestion.sources import SOURCES
 from orchestration.defs.partitions import WAREHOUSE_POOL, dump_dates_of
 from orchestration.lib import lake
 from orchestration.lib.quality.gates import ledger_gate, quality_gate
 from orchestration.lib.quality.outcome import GateOutcome
-from orchestration.lib.settings import Settings, Thresholds
+from orchestration.lib.settings import BUSINESS_TIME_ZONE, Settings, Thresholds
 from orchestration.lib.source_spec import SourceSpec
 
 Gate = Callable[[SourceSpec, list[date], Settings, Thresholds], GateOutcome]
@@ -48,26 +57,94 @@ CHECKS: dict[str, tuple[Gate, str]] = {
 }
 
 
-def _dates_to_judge_again(
-    context: dg.AssetCheckExecutionContext,
-    check_key: dg.AssetCheckKey,
-    ledger_written: dict[date, float],
-) -> set[date]:
-    """Besides the run's: the dump dates of this check's latest finished evaluation if it
-    failed, and those whose ledger was written since it (loaded by a run killed or failed
-    before its gates, or run without them, or recounted when a later file settled conflicts
-    across files), every day if it has none (a new instance): no staged day goes unjudged."""
+# The code a verdict comes from: the gates, the rules and specs they judge by, and what they read.
+GATE_CODE = sorted(
+    {*Path(orchestration.lib.__file__).parent.rglob("*.py"), Path(__file__), Path(sources.__file__)}
+)
+
+
+def _inputs(thresholds: Thresholds) -> str:
+    """What a verdict depends on besides the lake: the thresholds and the code that judges."""
+    digest = hashlib.sha256(repr(thresholds).encode())
+    for path in GATE_CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _latest_evaluation(context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey):
+    """This check's latest finished evaluation, if any."""
     # The event log's own query: the instance's "latest record" would be this run's planned one.
     history = context.instance.event_log_storage.get_asset_check_execution_history(
         check_key, limit=1, status={Status.SUCCEEDED, Status.FAILED}
     )
-    last = history[0].event if history else None
-    judged_at = last.timestamp if last else 0.0
+    return history[0] if history else None
+
+
+def _dates_to_judge_again(last, ledger_written: dict[date, float]) -> set[date]:
+    """Besides the run's: the dump dates of this check's latest finished evaluation if it
+    failed, and those whose ledger was written since it (loaded by a run killed or failed
+    before its gates, or run without them, or recounted when a later file settled conflicts
+    across files), every day if it has none (a new instance): no staged day goes unjudged."""
+    judged_at = last.event.timestamp if last else 0.0
     dates = {day for day, written in ledger_written.items() if written > judged_at}
-    failed = last.asset_check_evaluation.metadata.get("dump_dates") if last else None
-    if history and history[0].status == Status.FAILED and failed:
+    failed = last.event.asset_check_evaluation.metadata.get("dump_dates") if last else None
+    if last and last.status == Status.FAILED and failed:
         dates |= {date.fromisoformat(d) for d in failed.value}
     return dates
+
+
+def _passed_on_the_same_inputs(
+    last, run_dates: list[date], again: set[date], inputs: str, rows_written: float
+) -> bool:
+    """Whether the latest evaluation passed on what this one would judge: the run's days among
+    its days, no ledger of the source and no row of those days written since, the same
+    thresholds and code."""
+    if last is None or last.status != Status.SUCCEEDED or again:
+        return False
+    metadata = last.event.asset_check_evaluation.metadata
+    judged = metadata.get("dump_dates")
+    same_inputs = metadata.get("inputs")
+    return (
+        judged is not None
+        and {d.isoformat() for d in run_dates} <= set(judged.value)
+        and same_inputs is not None
+        and same_inputs.value == inputs
+        and rows_written < last.event.timestamp
+    )
+
+
+UNCHANGED = "Unchanged since judged at"
+
+
+def _passed_again(
+    context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey, last, run_dates: list[date]
+) -> dg.AssetCheckResult:
+    """The latest evaluation's verdict, findings and figures, and when they were judged (a
+    verdict given again keeps its judgment's time)."""
+    evaluation = last.event.asset_check_evaluation
+    metadata = evaluation.metadata
+    judged_at = (
+        metadata["unchanged_since"].value
+        if "unchanged_since" in metadata
+        else datetime.fromtimestamp(last.event.timestamp, ZoneInfo(BUSINESS_TIME_ZONE)).isoformat(
+            sep=" ", timespec="seconds"
+        )
+    )
+    verdict = evaluation.description.split(f" {UNCHANGED}")[0]
+    description = f"{verdict} {UNCHANGED} {judged_at}: the same rows, ledger, thresholds and code."
+    context.log.info(description)
+    return dg.AssetCheckResult(
+        asset_key=check_key.asset_key,
+        check_name=check_key.name,
+        passed=True,
+        description=description,
+        metadata={
+            **metadata,
+            "dump_dates": dg.MetadataValue.json([d.isoformat() for d in run_dates]),
+            "judged_again": "",
+            "unchanged_since": judged_at,
+        },
+    )
 
 
 def _result(
@@ -75,6 +152,7 @@ def _result(
     check_key: dg.AssetCheckKey,
     outcome: GateOutcome,
     carried: list[date],
+    inputs: str,
 ) -> dg.AssetCheckResult:
     log = context.log.info if outcome.passed else context.log.error
     log(outcome.summary())
@@ -91,6 +169,7 @@ def _result(
             "expectations_failed": len(outcome.findings),
             "failed_expectations": _table(outcome.findings_records()),
             "per_dump_date": _table(outcome.days),
+            "inputs": inputs,
         },
     )
 
@@ -145,19 +224,25 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
         with one_line_failures():
             settings = Settings.from_env()
         ledger_written = lake.ledger_written(settings.lake, spec.name)
+        rows_written = lake.rows_written(settings.lake, spec, run_dates)
+        inputs = _inputs(settings.thresholds)
         errors = []
         for name, (gate, _) in CHECKS.items():
             check_key = dg.AssetCheckKey(asset_key, name)
             if check_key not in context.selected_asset_check_keys:
                 continue
-            again = _dates_to_judge_again(context, check_key, ledger_written)
+            last = _latest_evaluation(context, check_key)
+            again = _dates_to_judge_again(last, ledger_written)
+            if _passed_on_the_same_inputs(last, run_dates, again, inputs, rows_written):
+                yield _passed_again(context, check_key, last, run_dates)
+                continue
             carried = sorted(again - set(run_dates))
             try:
                 outcome = gate(spec, sorted(run_dates + carried), settings, settings.thresholds)
             except Exception as error:  # the other gate still judges; the step fails after
                 errors.append(error)
                 continue
-            yield _result(context, check_key, outcome, carried)
+            yield _result(context, check_key, outcome, carried, inputs)
         if errors:
             raise errors[0]
 
