@@ -239,6 +239,12 @@ def test_a_gate_that_passed_on_the_same_inputs_passes_again_without_judging(buil
             "tmall_orders:quality_gate",
             "tmall_orders:ledger_balances",
         }
+
+        # The same files in another lake (REDCAT_LAKE pointed elsewhere): every gate judges.
+        moved = built.lake.with_name("another lake")
+        shutil.copytree(built.lake, moved)
+        monkeypatch.setenv("REDCAT_LAKE", str(moved))
+        assert set(run().values()) == {True}
     # The same rows, built and published again.
     assert marts_of(built.published) == built.published_before
 

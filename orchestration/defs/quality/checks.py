@@ -63,9 +63,12 @@ GATE_CODE = sorted(
 )
 
 
-def _inputs(thresholds: Thresholds) -> str:
-    """What a verdict depends on besides the lake: the thresholds and the code that judges."""
-    digest = hashlib.sha256(repr(thresholds).encode())
+def _inputs(settings: Settings) -> str:
+    """What a verdict depends on besides the files' contents: the lake and warehouse read (a
+    REDCAT_LAKE pointed elsewhere holds other files), the thresholds and the code that judges."""
+    digest = hashlib.sha256(
+        repr((settings.lake.resolve(), settings.warehouse.resolve(), settings.thresholds)).encode()
+    )
     for path in GATE_CODE:
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -97,8 +100,8 @@ def _passed_on_the_same_inputs(
     last, run_dates: list[date], again: set[date], inputs: str, rows_written: float
 ) -> bool:
     """Whether the latest evaluation passed on what this one would judge: the run's days among
-    its days, no ledger of the source and no row of those days written since, the same
-    thresholds and code."""
+    its days, no ledger of the source and no row of those days written since, the same lake,
+    warehouse, thresholds and code."""
     if last is None or last.status != Status.SUCCEEDED or again:
         return False
     metadata = last.event.asset_check_evaluation.metadata
@@ -225,7 +228,7 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
             settings = Settings.from_env()
         ledger_written = lake.ledger_written(settings.lake, spec.name)
         rows_written = lake.rows_written(settings.lake, spec, run_dates)
-        inputs = _inputs(settings.thresholds)
+        inputs = _inputs(settings)
         errors = []
         for name, (gate, _) in CHECKS.items():
             check_key = dg.AssetCheckKey(asset_key, name)
