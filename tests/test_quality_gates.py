@@ -209,7 +209,9 @@ def test_a_gate_that_passed_on_the_same_inputs_passes_again_without_judging(buil
         return evaluation
 
     with built.instance() as instance:
-        # New to this instance, every gate judges; the same night again, none does.
+        # New to this instance, every gate judges every day; then the run's day alone; the
+        # same night again, none does.
+        assert set(run().values()) == {True}
         assert set(run().values()) == {True}
         judged = run()
         assert len(judged) == 12 and set(judged.values()) == {False}
@@ -238,6 +240,18 @@ def test_a_gate_that_passed_on_the_same_inputs_passes_again_without_judging(buil
         assert {gate for gate, judging in judged.items() if judging} == {
             "tmall_orders:quality_gate",
             "tmall_orders:ledger_balances",
+        }
+
+        # The day's clicks put back from a copy that keeps the files' times (a restore): judged.
+        clicks_day = lake.partition(built.lake, CLICKS.table, DAY_2)
+        kept = built.lake.with_name("kept clicks")
+        shutil.copytree(clicks_day, kept)
+        shutil.rmtree(clicks_day)
+        shutil.copytree(kept, clicks_day)
+        judged = run()
+        assert {gate for gate, judging in judged.items() if judging} == {
+            "rednote_clicks:quality_gate",
+            "rednote_clicks:ledger_balances",
         }
 
         # The same files in another lake (REDCAT_LAKE pointed elsewhere): every gate judges.

@@ -4,8 +4,8 @@
     touch, each from all its rows, and stamps what it writes with the build's start (derived_at):
     the next build starts from the latest stamp, and models downstream find what changed by it.
     A key left without rows comes out as a tombstone (its dump date null), which the model deletes
-    (its merge, or a post-hook where a key has several rows); a model that copies another's
-    rows deletes in a pre-hook the keys that one deleted (delete_keys_gone_from). The stamps and
+    (its merge, or a post-hook where a key has several rows); a model with a row for each key of
+    another deletes in a pre-hook the keys that one deleted (delete_keys_gone_from). The stamps and
     the ledger's times are this machine's clock. A change of models, seeds or vars rebuilds them
     whole (orchestration/defs/dbt).
 -#}

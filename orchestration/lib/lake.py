@@ -358,20 +358,25 @@ def ledger_written(lake: Path, source: str) -> dict[date, float]:
     return written
 
 
-def rows_written(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> float:
-    """When the source's rows of these days last changed in the lake (epoch seconds): the
-    latest modification of their staged, held and quarantined folders and files, or of the
-    folder above one that is gone (a rename or a removal touches the folder it happens in)."""
+def files_identity(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> str:
+    """What the source's ledger and its rows of these days are on disk: each folder and file
+    by path, size, inode and modification and change times, or its absence. A write, a rename,
+    a removal or a copy that keeps files' times all change it."""
     tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
-    latest = 0.0
+    folders = [audit_folder(lake, "file_ledger", spec.name)]
     for day in dump_dates:
-        folders = [partition(lake, table, day) for table in tables]
+        folders += [partition(lake, table, day) for table in tables]
         folders.append(audit_partition(lake, "quarantine", spec.name, day))
-        for folder in folders:
-            for path in [folder, *files(folder)] if folder.is_dir() else [folder.parent]:
-                if path.exists():
-                    latest = max(latest, path.stat().st_mtime)
-    return latest
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in [folder, *sorted(folder.rglob("*"))] if folder.is_dir() else [folder]:
+            try:
+                status = path.stat()
+                seen = (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
+            except FileNotFoundError:
+                seen = "missing"
+            digest.update(f"{path.relative_to(lake)} {seen}\n".encode())
+    return digest.hexdigest()
 
 
 def has_deliveries(lake: Path) -> bool:

@@ -7,15 +7,16 @@ marts over a bad day still staged. Fixing the day (redeliver, re-run it) clears 
 days whose ledger was written since the check last judged, by a run that stopped before its
 gates, or by a later file's settlement of conflicts: every staged day is judged.
 
-A gate whose last verdict passed on the same inputs (the days' rows, the source's ledger, the
-thresholds and the code that judges) gives it again without judging: a night where nothing
-changed costs its gates a look at the files' times.
+A gate whose last verdict passed on the same inputs (the days' rows and the source's ledger as
+files on disk, the thresholds, the code and the libraries that judge) gives it again without
+judging: a night where nothing changed costs its gates a look at the files.
 """
 
 import hashlib
 import math
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from importlib.metadata import version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,9 @@ import dagster as dg
 import pandas as pd
 
 # Not exported at the top level in Dagster 1.13; the event log's records carry it.
+from dagster._core.storage.asset_check_execution_record import (
+    AssetCheckExecutionRecord,
+)
 from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus as Status,
 )
@@ -61,20 +65,33 @@ CHECKS: dict[str, tuple[Gate, str]] = {
 GATE_CODE = sorted(
     {*Path(orchestration.lib.__file__).parent.rglob("*.py"), Path(__file__), Path(sources.__file__)}
 )
+GATE_LIBRARIES = ("great_expectations", "duckdb", "pandas")
 
 
-def _inputs(settings: Settings) -> str:
-    """What a verdict depends on besides the files' contents: the lake and warehouse read (a
-    REDCAT_LAKE pointed elsewhere holds other files), the thresholds and the code that judges."""
+def _inputs(settings: Settings, spec: SourceSpec, dump_dates: list[date]) -> str:
+    """What a verdict on these days depends on, taken before judging: the days' rows and the
+    source's ledger as files on disk, where they are read from (a REDCAT_LAKE pointed elsewhere
+    holds other files), the thresholds, and the code and libraries that judge."""
     digest = hashlib.sha256(
-        repr((settings.lake.resolve(), settings.warehouse.resolve(), settings.thresholds)).encode()
+        repr(
+            (
+                [d.isoformat() for d in dump_dates],
+                lake.files_identity(settings.lake, spec, dump_dates),
+                settings.lake.resolve(),
+                settings.warehouse.resolve(),
+                settings.thresholds,
+                [version(library) for library in GATE_LIBRARIES],
+            )
+        ).encode()
     )
     for path in GATE_CODE:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _latest_evaluation(context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey):
+def _latest_evaluation(
+    context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey
+) -> AssetCheckExecutionRecord | None:
     """This check's latest finished evaluation, if any."""
     # The event log's own query: the instance's "latest record" would be this run's planned one.
     history = context.instance.event_log_storage.get_asset_check_execution_history(
@@ -83,7 +100,9 @@ def _latest_evaluation(context: dg.AssetCheckExecutionContext, check_key: dg.Ass
     return history[0] if history else None
 
 
-def _dates_to_judge_again(last, ledger_written: dict[date, float]) -> set[date]:
+def _dates_to_judge_again(
+    last: AssetCheckExecutionRecord | None, ledger_written: dict[date, float]
+) -> set[date]:
     """Besides the run's: the dump dates of this check's latest finished evaluation if it
     failed, and those whose ledger was written since it (loaded by a run killed or failed
     before its gates, or run without them, or recounted when a later file settled conflicts
@@ -97,30 +116,23 @@ def _dates_to_judge_again(last, ledger_written: dict[date, float]) -> set[date]:
 
 
 def _passed_on_the_same_inputs(
-    last, run_dates: list[date], again: set[date], inputs: str, rows_written: float
+    last: AssetCheckExecutionRecord | None, again: set[date], inputs: str
 ) -> bool:
-    """Whether the latest evaluation passed on what this one would judge: the run's days among
-    its days, no ledger of the source and no row of those days written since, the same lake,
-    warehouse, thresholds and code."""
+    """Whether the latest evaluation passed on what this one would judge: the same days, their
+    rows and the source's ledger as they were then, and nothing else to judge again."""
     if last is None or last.status != Status.SUCCEEDED or again:
         return False
-    metadata = last.event.asset_check_evaluation.metadata
-    judged = metadata.get("dump_dates")
-    same_inputs = metadata.get("inputs")
-    return (
-        judged is not None
-        and {d.isoformat() for d in run_dates} <= set(judged.value)
-        and same_inputs is not None
-        and same_inputs.value == inputs
-        and rows_written < last.event.timestamp
-    )
+    judged = last.event.asset_check_evaluation.metadata.get("inputs")
+    return judged is not None and judged.value == inputs
 
 
 UNCHANGED = "Unchanged since judged at"
 
 
 def _passed_again(
-    context: dg.AssetCheckExecutionContext, check_key: dg.AssetCheckKey, last, run_dates: list[date]
+    context: dg.AssetCheckExecutionContext,
+    check_key: dg.AssetCheckKey,
+    last: AssetCheckExecutionRecord,
 ) -> dg.AssetCheckResult:
     """The latest evaluation's verdict, findings and figures, and when they were judged (a
     verdict given again keeps its judgment's time)."""
@@ -133,20 +145,15 @@ def _passed_again(
             sep=" ", timespec="seconds"
         )
     )
-    verdict = evaluation.description.split(f" {UNCHANGED}")[0]
-    description = f"{verdict} {UNCHANGED} {judged_at}: the same rows, ledger, thresholds and code."
+    verdict = evaluation.description.split(f". {UNCHANGED}")[0]
+    description = f"{verdict}. {UNCHANGED} {judged_at}: the same rows, ledger, thresholds and code."
     context.log.info(description)
     return dg.AssetCheckResult(
         asset_key=check_key.asset_key,
         check_name=check_key.name,
         passed=True,
         description=description,
-        metadata={
-            **metadata,
-            "dump_dates": dg.MetadataValue.json([d.isoformat() for d in run_dates]),
-            "judged_again": "",
-            "unchanged_since": judged_at,
-        },
+        metadata={**metadata, "judged_again": "", "unchanged_since": judged_at},
     )
 
 
@@ -227,8 +234,6 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
         with one_line_failures():
             settings = Settings.from_env()
         ledger_written = lake.ledger_written(settings.lake, spec.name)
-        rows_written = lake.rows_written(settings.lake, spec, run_dates)
-        inputs = _inputs(settings)
         errors = []
         for name, (gate, _) in CHECKS.items():
             check_key = dg.AssetCheckKey(asset_key, name)
@@ -236,16 +241,17 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
                 continue
             last = _latest_evaluation(context, check_key)
             again = _dates_to_judge_again(last, ledger_written)
-            if _passed_on_the_same_inputs(last, run_dates, again, inputs, rows_written):
-                yield _passed_again(context, check_key, last, run_dates)
+            judged = sorted(set(run_dates) | again)
+            inputs = _inputs(settings, spec, judged)
+            if _passed_on_the_same_inputs(last, again, inputs):
+                yield _passed_again(context, check_key, last)
                 continue
-            carried = sorted(again - set(run_dates))
             try:
-                outcome = gate(spec, sorted(run_dates + carried), settings, settings.thresholds)
+                outcome = gate(spec, judged, settings, settings.thresholds)
             except Exception as error:  # the other gate still judges; the step fails after
                 errors.append(error)
                 continue
-            yield _result(context, check_key, outcome, carried, inputs)
+            yield _result(context, check_key, outcome, sorted(again - set(run_dates)), inputs)
         if errors:
             raise errors[0]
 
