@@ -359,9 +359,9 @@ def ledger_written(lake: Path, source: str) -> dict[date, float]:
 
 
 def files_identity(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> str:
-    """What the source's ledger and its rows of these days are on disk: each folder and file
-    by path, size, inode and modification and change times, or its absence. A write, a rename,
-    a removal or a copy that keeps files' times all change it."""
+    """What the source's ledger and its rows of these days are on disk: each file by path,
+    size, inode and modification and change times. A write, a removal, or a copy put back
+    that keeps files' times all change it."""
     tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
     folders = [audit_folder(lake, "file_ledger", spec.name)]
     for day in dump_dates:
@@ -369,13 +369,12 @@ def files_identity(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> 
         folders.append(audit_partition(lake, "quarantine", spec.name, day))
     digest = hashlib.sha256()
     for folder in folders:
-        for path in [folder, *sorted(folder.rglob("*"))] if folder.is_dir() else [folder]:
-            try:
-                status = path.stat()
-                seen = (status.st_size, status.st_ino, status.st_mtime_ns, status.st_ctime_ns)
-            except FileNotFoundError:
-                seen = "missing"
-            digest.update(f"{path.relative_to(lake)} {seen}\n".encode())
+        for relative in _parquet_files_under(folder):
+            status = os.stat(folder / relative)
+            digest.update(
+                f"{(folder / relative).relative_to(lake)}|{status.st_size}|{status.st_ino}|"
+                f"{status.st_mtime_ns}|{status.st_ctime_ns}\n".encode()
+            )
     return digest.hexdigest()
 
 

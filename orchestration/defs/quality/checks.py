@@ -12,6 +12,7 @@ files on disk, the thresholds, the code and the libraries that judge) gives it a
 judging: a night where nothing changed costs its gates a look at the files.
 """
 
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Iterator
@@ -68,7 +69,16 @@ GATE_CODE = sorted(
 GATE_LIBRARIES = ("great_expectations", "duckdb", "pandas")
 
 
-def _inputs(settings: Settings, spec: SourceSpec, dump_dates: list[date]) -> str:
+@functools.cache
+def _judging_code() -> bytes:
+    """The code and libraries a verdict comes from, read once a process."""
+    digest = hashlib.sha256(repr([version(library) for library in GATE_LIBRARIES]).encode())
+    for path in GATE_CODE:
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def _inputs(settings: Settings, spec: SourceSpec, dump_dates: tuple[date, ...]) -> str:
     """What a verdict on these days depends on, taken before judging: the days' rows and the
     source's ledger as files on disk, where they are read from (a REDCAT_LAKE pointed elsewhere
     holds other files), the thresholds, and the code and libraries that judge."""
@@ -80,12 +90,10 @@ def _inputs(settings: Settings, spec: SourceSpec, dump_dates: list[date]) -> str
                 settings.lake.resolve(),
                 settings.warehouse.resolve(),
                 settings.thresholds,
-                [version(library) for library in GATE_LIBRARIES],
             )
         ).encode()
     )
-    for path in GATE_CODE:
-        digest.update(path.read_bytes())
+    digest.update(_judging_code())
     return digest.hexdigest()
 
 
@@ -234,6 +242,8 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
         with one_line_failures():
             settings = Settings.from_env()
         ledger_written = lake.ledger_written(settings.lake, spec.name)
+        # Both gates usually judge the same days: their files are looked at once.
+        inputs_of = functools.cache(lambda days: _inputs(settings, spec, days))
         errors = []
         for name, (gate, _) in CHECKS.items():
             check_key = dg.AssetCheckKey(asset_key, name)
@@ -241,13 +251,13 @@ def build_gates(spec: SourceSpec) -> dg.AssetChecksDefinition:
                 continue
             last = _latest_evaluation(context, check_key)
             again = _dates_to_judge_again(last, ledger_written)
-            judged = sorted(set(run_dates) | again)
-            inputs = _inputs(settings, spec, judged)
+            judged = tuple(sorted(set(run_dates) | again))
+            inputs = inputs_of(judged)
             if _passed_on_the_same_inputs(last, again, inputs):
                 yield _passed_again(context, check_key, last)
                 continue
             try:
-                outcome = gate(spec, judged, settings, settings.thresholds)
+                outcome = gate(spec, list(judged), settings, settings.thresholds)
             except Exception as error:  # the other gate still judges; the step fails after
                 errors.append(error)
                 continue
