@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -80,24 +82,36 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
 
 
 @pytest.fixture(scope="session")
-def examples_run(tmp_path_factory: pytest.TempPathFactory):
-    """The examples loaded and built once by one real pipeline run, shared read-only."""
-    from orchestration.run import run_pipeline
+def shared_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder all of this session's pytest-xdist workers see (the session's own without
+    xdist): a shared run is built once, not once a worker."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
-    space = Workspace(tmp_path_factory.mktemp("examples"))
+
+def built_once(root: Path, name: str, build: Callable[[Workspace], object]) -> Workspace:
+    """The workspace `root/name` built by `build` in whichever worker asks first, while the
+    others wait on its lock; shared read-only. A build that failed is tried again."""
+    folder = root / name
+    finished = root / f"{name}.built"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not finished.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(Workspace(folder))
+            finished.touch()
+    return Workspace(folder)
+
+
+def _examples_built(space: Workspace) -> None:
     space.copy_examples()
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in space.environment().items():
-            patch.setenv(name, value)
-        patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
-        from datetime import date
+    built(space, date.fromisoformat(EXAMPLE_START), date.fromisoformat(EXAMPLE_END))
 
-        with space.instance() as instance:
-            outcome = run_pipeline(
-                date.fromisoformat(EXAMPLE_START), date.fromisoformat(EXAMPLE_END), instance
-            )
-        assert outcome.success, outcome.failures
-        yield space
+
+@pytest.fixture(scope="session")
+def examples_run(shared_root: Path) -> Workspace:
+    """The examples loaded and built once by one real pipeline run, shared read-only."""
+    return built_once(shared_root, "examples", _examples_built)
 
 
 def marts_of(path: Path) -> dict[str, list[tuple]]:
@@ -147,21 +161,24 @@ def built(space: Workspace, start: date, end: date) -> Workspace:
     return space
 
 
-def _generated_and_run(space: Workspace, last_loaded: date) -> Workspace:
-    generate_operations_days(space)
-    return built(space, OPERATIONS_START, last_loaded)
+def _generated_and_run(last_loaded: date) -> Callable[[Workspace], object]:
+    def build(space: Workspace) -> Workspace:
+        generate_operations_days(space)
+        return built(space, OPERATIONS_START, last_loaded)
+
+    return build
 
 
 @pytest.fixture(scope="session")
-def batch_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def batch_run(shared_root: Path) -> Workspace:
     """Every operations day loaded and built by one run: what a backfill, a nightly run after
     the others, or a run finishing after crashes must equal. Shared read-only."""
-    return _generated_and_run(Workspace(tmp_path_factory.mktemp("batch")), OPERATIONS_END)
+    return built_once(shared_root, "batch", _generated_and_run(OPERATIONS_END))
 
 
 @pytest.fixture(scope="session")
-def before_last_day(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+def before_last_day(shared_root: Path) -> Workspace:
     """The state before a nightly run: all days but the last loaded and published, the last
     day's dumps waiting in the inbox. Shared read-only: copy it with `copy_state_from`."""
     last_loaded = OPERATIONS_END - timedelta(days=1)
-    return _generated_and_run(Workspace(tmp_path_factory.mktemp("before_last_day")), last_loaded)
+    return built_once(shared_root, "before_last_day", _generated_and_run(last_loaded))

@@ -330,7 +330,13 @@ def _assert_equals_a_full_rebuild(workspace, tmp_path: Path) -> None:
     from the same lake."""
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy2(workspace.warehouse, rebuilt)
-    completed = _dbt(["build", "--full-refresh"], rebuilt, workspace.lake, tmp_path)
+    # Its data tests are not what is compared (the incremental build ran them).
+    completed = _dbt(
+        ["build", "--full-refresh", "--exclude-resource-type", "test"],
+        rebuilt,
+        workspace.lake,
+        tmp_path,
+    )
     assert completed.returncode == 0, completed.stdout[-4000:]
     assert marts_of(workspace.warehouse) == marts_of(rebuilt)
     for model in INCREMENTAL_MODELS:
