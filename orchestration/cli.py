@@ -117,6 +117,7 @@ def _check_dump_dates(start: date, end: date, first_dump_date: date, time_zone: 
 
 
 def run(args: argparse.Namespace) -> int:
+    from orchestration.lib.lake import refuse_another_lake_of
     from orchestration.lib.publication import refuse_new_warehouse_over_published
     from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, BUSINESS_TIME_ZONE, Settings
 
@@ -127,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
     _check_dump_dates(args.start, args.end, settings.first_dump_date, BUSINESS_TIME_ZONE)
     settings.check_paths()
     refuse_new_warehouse_over_published(settings)
+    start_anew = settings.allow_smaller_publication
+    refuse_another_lake_of(settings.warehouse, settings.lake, start_anew=start_anew)
     print(f"warehouse: {settings.warehouse}")
     print(f"inbox:     {settings.inbox}")
     print(f"published: {settings.published}")

@@ -222,6 +222,7 @@ def test_a_warehouse_made_before_the_lake_keeps_everything_it_loaded(workspace):
         for view in ("raw.rednote_clicks", "audit.file_ledger", "audit.quarantine"):
             connection.execute(f"DROP VIEW {view}")
             connection.execute(f"ALTER TABLE {view}_old RENAME TO {view.split('.')[1]}")
+        connection.execute(f"DROP TABLE {lake.LAKE_OF_WAREHOUSE}")  # recorded since the lake
     shutil.rmtree(workspace.lake)
 
     _deliver(workspace, NEXT_DAY, _clicks_of(NEXT_DAY, 1, line_1={"cid": "ee" * 16}))

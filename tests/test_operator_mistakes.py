@@ -13,10 +13,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
+from orchestration.lib import lake
 from orchestration.lib.loading import file_sha256, stage_dumps
 from orchestration.lib.publication import (
     PublicationRefused,
@@ -257,3 +259,61 @@ def test_dbt_takes_three_quarters_of_the_memory_limit(memory_limit, dbt_share):
     from orchestration.lib.settings import DuckDBLimits
 
     assert DuckDBLimits(memory_limit).dbt_memory_limit == dbt_share
+
+
+def _files_under(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted(
+        (os.path.relpath(os.path.join(parent, name), folder), status.st_size, status.st_mtime_ns)
+        for parent, _, names in os.walk(folder)
+        for name in names
+        for status in [os.stat(os.path.join(parent, name))]
+    )
+
+
+def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it(
+    workspace, examples_run, batch_run, monkeypatch
+):
+    from orchestration.definitions import defs
+    from orchestration.defs.pipeline.jobs import pipeline_job
+    from orchestration.run import run_pipeline
+
+    workspace.copy_state_from(examples_run)
+    published = file_sha256(workspace.published)
+    other = workspace.root / "another brand's lake"
+    shutil.copytree(batch_run.lake, other)
+    other_files = _files_under(other)
+    shown = f"this warehouse shows lake {lake.lake_id(workspace.lake)[:8]}, last at "
+
+    # As an operator starts it: one line, before Dagster loads.
+    result = _redcat_run(REDCAT_LAKE=str(other))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"redcat: REDCAT_LAKE={str(other)!r} is another lake: {shown}")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+    # As the schedule or the UI runs it: each file's step refuses it before staging a row.
+    monkeypatch.setenv("REDCAT_LAKE", str(other))
+    day = date.fromisoformat(EXAMPLE_START)
+    with workspace.instance() as instance:
+        outcome = run_pipeline(day, day, instance)
+        assert not outcome.success
+        refused = [f for f in outcome.failures if "is another lake" in f]
+        assert len(refused) == len(SOURCES_BY_NAME), outcome.failures
+        # The models alone (the UI's selection): their build refuses it too.
+        models = defs.resolve_job_def(pipeline_job.name).get_subset(
+            asset_selection={dg.AssetKey(["marts", "fct_orders"])}
+        )
+        result = models.execute_in_process(instance=instance, raise_on_error=False)
+    [failure] = [event.step_failure_data for event in result.all_events if event.is_step_failure]
+    assert failure.user_failure_data.description.startswith(
+        f"REDCAT_LAKE={str(other)!r} is another lake: {shown}"
+    )
+    assert _files_under(other) == other_files
+    assert file_sha256(workspace.published) == published
+
+    # The warehouse's own lake, moved: it is the same lake, and the warehouse follows it.
+    moved = workspace.root / "moved lake"
+    workspace.lake.rename(moved)
+    monkeypatch.setenv("REDCAT_LAKE", str(moved))
+    with workspace.instance() as instance:
+        assert run_pipeline(day, day, instance).success
+    assert workspace.query(f"SELECT lake_path FROM {lake.LAKE_OF_WAREHOUSE}") == [(str(moved),)]

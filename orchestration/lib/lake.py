@@ -4,6 +4,7 @@
     <lake>/raw/rednote_clicks__conflicting_copies/dump_date=…/     clicks held as conflicts
     <lake>/audit/quarantine/source=<source>/dump_date=…/data.parquet
     <lake>/audit/file_ledger/source=<source>/dump_date=…/<loaded_at>-<sha256>.parquet
+    <lake>/lake_id                                                  the lake's own id
 
 One file per partition, replaced whole by a rename, so a reader sees the old day or the new
 one; one ledger file per delivery, written last: a delivery is loaded once its ledger file is
@@ -26,8 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.lib.settings import ConfigurationError
 from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
-from orchestration.lib.warehouse import sql_literal
+from orchestration.lib.warehouse import connect, sql_literal
 
 DATA_FILE = "data.parquet"
 LEDGER_COLUMNS = (
@@ -164,11 +166,102 @@ def _view_sql(lake: Path, folder: str, columns, partitioned_by: tuple[str, ...])
     return f"SELECT {select} FROM {read_sql(lake / folder / levels / '*.parquet', partitioned_by)}"
 
 
+# The lake's id travels with its folder (a copy or a move keeps it); the warehouse records the
+# id of the lake it shows, so a REDCAT_LAKE pointed at another lake is refused before a run
+# stages into it or builds from it.
+LAKE_ID_FILE = "lake_id"
+LAKE_OF_WAREHOUSE = "audit.lake_identity"
+
+
+def lake_id(lake: Path) -> str | None:
+    try:
+        return (lake / LAKE_ID_FILE).read_text().strip() or None
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _given_an_id(lake: Path) -> str:
+    """The lake's id, given one first if it has none (written aside and linked: a
+    concurrent claim keeps the first)."""
+    if known := lake_id(lake):
+        return known
+    lake.mkdir(parents=True, exist_ok=True)
+    aside = lake / f".{LAKE_ID_FILE}.{uuid.uuid4().hex}"
+    aside.write_text(f"{uuid.uuid4()}\n")
+    try:
+        os.link(aside, lake / LAKE_ID_FILE)
+    except FileExistsError:
+        pass
+    finally:
+        aside.unlink()
+    return lake_id(lake)
+
+
+def _lake_of_warehouse(connection: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """(lake id, lake path) the warehouse last showed, or None before it showed one."""
+    (recorded,) = connection.execute(
+        """SELECT count(*) FROM duckdb_tables()
+           WHERE database_name = current_database() AND schema_name = ? AND table_name = ?""",
+        LAKE_OF_WAREHOUSE.split("."),
+    ).fetchone()
+    if not recorded:
+        return None
+    return connection.execute(f"SELECT lake_id, lake_path FROM {LAKE_OF_WAREHOUSE}").fetchone()
+
+
+def refuse_another_lake(
+    connection: duckdb.DuckDBPyConnection, lake: Path, *, start_anew: bool = False
+) -> None:
+    """Fail in one line when `lake` is not the lake this warehouse shows: its rows would be
+    judged, built and published as this warehouse's (another brand's lake, another warehouse's).
+    An empty folder (a mistyped path) is refused too, unless the operator starts anew
+    (REDCAT_ALLOW_SMALLER_PUBLICATION): the warehouse then shows that lake."""
+    recorded = _lake_of_warehouse(connection)
+    if recorded is None or lake_id(lake) == recorded[0]:
+        return
+    another = lake_id(lake) is not None or has_deliveries(lake)
+    if start_anew and not another:
+        return
+    recorded_id, recorded_path = recorded
+    raise ConfigurationError(
+        f"REDCAT_LAKE={str(lake)!r} {'is another lake' if another else 'holds no lake'}: this "
+        f"warehouse shows lake {recorded_id[:8]}, last at {recorded_path!r}. Point REDCAT_LAKE "
+        "at it, or REDCAT_WAREHOUSE at a new file to build a warehouse from this lake"
+    )
+
+
+def refuse_another_lake_of(warehouse: Path, lake: Path, *, start_anew: bool = False) -> None:
+    """`refuse_another_lake` before any work, when the warehouse can be read: a run that holds
+    it has its steps check once they have it."""
+    if not warehouse.is_file():
+        return
+    try:
+        with connect(warehouse, read_only=True) as connection:
+            refuse_another_lake(connection, lake, start_anew=start_anew)
+    except duckdb.IOException:
+        return
+
+
+def _record_lake(connection: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """This warehouse shows `lake`, as it is now called (checked by `refuse_another_lake`
+    before the step staged anything)."""
+    shown = (_given_an_id(lake), str(lake))
+    if _lake_of_warehouse(connection) == shown:
+        return
+    connection.execute(
+        f"""CREATE OR REPLACE TABLE {LAKE_OF_WAREHOUSE} AS
+            SELECT CAST(? AS VARCHAR) AS lake_id, CAST(? AS VARCHAR) AS lake_path""",
+        list(shown),
+    )
+
+
 def register_views(
     connection: duckdb.DuckDBPyConnection, lake: Path, specs: Iterable[SourceSpec]
 ) -> None:
-    """(Re)create the warehouse's views of the lake: raw tables and audit tables."""
+    """(Re)create the warehouse's views of the lake, raw tables and audit tables, and record
+    which lake they show."""
     connection.execute("CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS audit;")
+    _record_lake(connection, lake)
     views = {}
     for spec in specs:
         columns = (*RAW_META_COLUMNS, *spec.stored_columns)

@@ -48,10 +48,10 @@ def build_ingestion_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with one_line_failures():
             settings = Settings.from_env()
             settings.check_paths()
+            move_warehouse_tables_into_lake(settings, SOURCES)
         # GX for the gates after the ingestion steps: two seconds of Python beside the parsers.
         import_meanwhile("great_expectations", great_expectations)
         import_meanwhile("orchestration.lib.report")  # for the publication at the run's end
-        move_warehouse_tables_into_lake(settings, SOURCES)
         dump_dates = dump_dates_of(context)
 
         def staged(result: LoadResult) -> None:
