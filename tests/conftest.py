@@ -114,6 +114,25 @@ def examples_run(shared_root: Path) -> Workspace:
     return built_once(shared_root, "examples", _examples_built)
 
 
+# 40 dump dates of a small brand: click days up to 2026-04-10 have complete T+30 windows,
+# later ones do not.
+GENERATED_START, GENERATED_END = date(2026, 4, 1), date(2026, 5, 10)
+
+
+def _generated_built(space: Workspace) -> None:
+    from orchestration.generator import generate
+
+    generate(space.inbox, GENERATED_START, GENERATED_END, scale=0.3, seed=7)
+    built(space, GENERATED_START, GENERATED_END)
+
+
+@pytest.fixture(scope="session")
+def generated_run(shared_root: Path) -> Workspace:
+    """40 days of generated dumps loaded, built and published by one real run: what the
+    campaign report shows and Spark builds again. Shared read-only."""
+    return built_once(shared_root, "generated", _generated_built)
+
+
 def marts_of(path: Path) -> dict[str, list[tuple]]:
     """Every table of schema `marts` in a DuckDB file, rows sorted, without the build stamps
     (derived_at: when a build derived the row, which differs between two histories of the same

@@ -15,7 +15,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from orchestration.run import run_pipeline
-from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
+from tests.conftest import EXAMPLE_END, REPOSITORY_ROOT, Workspace
 from tests.dumps import xlsx_bytes
 from tests.test_examples import _personal_values
 
@@ -51,25 +51,24 @@ def _text_in_duckdb(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def headerless_then_restored(tmp_path_factory: pytest.TempPathFactory):
-    """Both days loaded and published; day 2's Tmall and JD exports redelivered without their
+def headerless_then_restored(tmp_path_factory: pytest.TempPathFactory, examples_run: Workspace):
+    """Both days loaded and published (a copy of the examples' run, whose files
+    test_examples.py searches); day 2's Tmall and JD exports redelivered without their
     header row and refused by `redcat run`; the originals put back and published again.
-    Yields the workspace, the in-process outcomes and the refused run's process."""
+    Yields the workspace, the in-process outcome and the refused run's process."""
     space = Workspace(tmp_path_factory.mktemp("headerless"))
-    space.copy_examples()
-    start, end = date.fromisoformat(EXAMPLE_START), date.fromisoformat(EXAMPLE_END)
+    space.copy_state_from(examples_run)
+    end = date.fromisoformat(EXAMPLE_END)
     exports = {
         space.inbox / "tmall_orders" / f"tmall_orders_{end:%Y%m%d}.csv": _headerless_tmall,
         space.inbox / "jd_orders" / f"jd_orders_{end:%Y%m%d}.xlsx": _headerless_jd,
     }
     originals = {path: path.read_bytes() for path in exports}
-    outcomes = []
     with pytest.MonkeyPatch.context() as patch, space.instance() as instance:
         for name, value in space.environment().items():
             patch.setenv(name, value)
         patch.delenv("REDCAT_BUYER_KEY_SECRET", raising=False)
         patch.delenv("REDCAT_ENV", raising=False)
-        outcomes.append(run_pipeline(start, end, instance))
         for path, headerless in exports.items():
             path.write_bytes(headerless(path))
         # As an operator runs it, to see what it prints.
@@ -83,13 +82,13 @@ def headerless_then_restored(tmp_path_factory: pytest.TempPathFactory):
         )
         for path, original in originals.items():
             path.write_bytes(original)
-        outcomes.append(run_pipeline(end, end, instance))
-    yield space, outcomes, refused_run
+        restored = run_pipeline(end, end, instance)
+    yield space, restored, refused_run
 
 
 def test_headerless_exports_are_refused_without_quoting_their_rows(headerless_then_restored):
-    space, outcomes, refused_run = headerless_then_restored
-    assert [outcome.success for outcome in outcomes] == [True, True]
+    space, restored, refused_run = headerless_then_restored
+    assert restored.success, restored.failures
     assert refused_run.returncode == 1
     for refused_file in ("tmall_orders_20260514.csv", "jd_orders_20260514.xlsx"):
         assert f"{refused_file} refused: its first row names none of the" in refused_run.stderr
@@ -105,7 +104,7 @@ def test_headerless_exports_are_refused_without_quoting_their_rows(headerless_th
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
 def test_no_personal_data_in_any_file_or_output_of_the_runs(headerless_then_restored, encoding):
-    space, outcomes, refused_run = headerless_then_restored
+    space, _, refused_run = headerless_then_restored
     personal = _personal_values()
     assert {"13800138000", "李小红", "tb_lucy88", "jd_camper"} <= personal
     written = [p for p in space.root.rglob("*") if p.is_file() and space.inbox not in p.parents]

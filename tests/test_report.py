@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import warnings
-from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -21,24 +20,10 @@ import pytest
 from PIL import Image
 
 from orchestration.lib import report
-from tests.conftest import REPOSITORY_ROOT, Workspace, built
+from tests.conftest import REPOSITORY_ROOT, Workspace
 
-# 40 dump dates: click days up to 2026-04-10 have complete T+30 windows, later ones do not.
-REPORT_START, REPORT_END = date(2026, 4, 1), date(2026, 5, 10)
-REPORT_SCALE = 0.3
 WINDOW = (1280, 4200)
 NOT_FINAL = "not final"
-
-
-@pytest.fixture(scope="session")
-def report_run(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """40 days of generated dumps loaded, built and published by one real run. Shared
-    read-only."""
-    from orchestration.generator import generate
-
-    space = Workspace(tmp_path_factory.mktemp("report"))
-    generate(space.inbox, REPORT_START, REPORT_END, scale=REPORT_SCALE, seed=7)
-    return built(space, REPORT_START, REPORT_END)
 
 
 def redcat(space: Workspace, *args: str, published: Path | None = None):
@@ -121,11 +106,11 @@ class Cells(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def rendered(report_run: Workspace, tmp_path_factory: pytest.TempPathFactory):
+def rendered(generated_run: Workspace, tmp_path_factory: pytest.TempPathFactory):
     """`redcat report --out` opened in headless Chromium: the page, its DOM and a screenshot."""
     folder = tmp_path_factory.mktemp("rendered")
     page = folder / "report.html"
-    result = redcat(report_run, "report", "--out", str(page))
+    result = redcat(generated_run, "report", "--out", str(page))
     assert result.returncode == 0, result.stderr
     screenshot = folder / "report.png"
     chromium(
@@ -153,10 +138,10 @@ def ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def test_campaign_figures_shown_equal_the_marts(report_run, rendered):
+def test_campaign_figures_shown_equal_the_marts(generated_run, rendered):
     *_, cells = rendered
     campaigns = published(
-        report_run,
+        generated_run,
         """SELECT campaign_id, total_cost, gmv_t7, roi_t7, gmv_t15, roi_t15, gmv_t30, roi_t30,
                   benchmark_roi
            FROM marts.mart_campaign_roi""",
@@ -190,14 +175,14 @@ def test_campaign_figures_shown_equal_the_marts(report_run, rendered):
             "roi_t30": ratio(roi_t30),
             "benchmark_roi": ratio(benchmark),
         }
-    (gmv_t30_total,) = published(report_run, "SELECT sum(gmv_t30) FROM marts.mart_campaign_roi")
+    (gmv_t30_total,) = published(generated_run, "SELECT sum(gmv_t30) FROM marts.mart_campaign_roi")
     assert cells.figure("total:gmv_t30") == money(gmv_t30_total[0])
 
 
-def test_kol_leaderboard_equals_the_marts(report_run, rendered):
+def test_kol_leaderboard_equals_the_marts(generated_run, rendered):
     *_, cells = rendered
     leaders = published(
-        report_run,
+        generated_run,
         """SELECT kol_id, campaign_id, kol_fees, gmv_t30, gmv_t30 / nullif(kol_fees, 0)
            FROM marts.mart_kol_performance
            ORDER BY 5 DESC NULLS LAST, kol_id, campaign_id LIMIT 15""",
@@ -212,11 +197,11 @@ def test_kol_leaderboard_equals_the_marts(report_run, rendered):
         assert cells.figure(f"{key}:gmv_per_fee") == ratio(per_fee)
 
 
-def test_lag_curves_use_mature_cohorts_only(report_run, rendered):
+def test_lag_curves_use_mature_cohorts_only(generated_run, rendered):
     """The README's lag-curve query, over GMV, gives the shares the page shows."""
     *_, cells = rendered
     mature = published(
-        report_run,
+        generated_run,
         """WITH mature_cohorts AS (
                SELECT campaign_id, platform, click_date FROM marts.mart_conversion_lag
                WHERE lag_days = 30 AND is_complete)
@@ -235,10 +220,10 @@ def test_lag_curves_use_mature_cohorts_only(report_run, rendered):
     assert cells.figure("cmp_0001:tmall:benchmark_share_after") == "40% after T+7"
 
 
-def test_attribution_monitor_equals_the_marts(report_run, rendered):
+def test_attribution_monitor_equals_the_marts(generated_run, rendered):
     *_, cells = rendered
     totals = published(
-        report_run,
+        generated_run,
         """SELECT platform, sum(paid_orders), sum(attributed_orders), sum(organic_orders)
            FROM marts.mart_attribution_daily GROUP BY platform""",
     )
@@ -249,10 +234,10 @@ def test_attribution_monitor_equals_the_marts(report_run, rendered):
         assert cells.figure(f"{platform}:organic_orders") == str(organic)
 
 
-def test_unfinished_windows_are_labelled_not_final(report_run, rendered):
+def test_unfinished_windows_are_labelled_not_final(generated_run, rendered):
     page, dom, _, cells = rendered
     flags = published(
-        report_run,
+        generated_run,
         "SELECT campaign_id, t7_complete, t30_complete FROM marts.mart_campaign_roi",
     )
     assert any(not t30 for _, _, t30 in flags) and any(t7 for _, t7, _ in flags)
@@ -285,19 +270,19 @@ def test_screenshot_shows_the_report(rendered):
     assert white < 0.95 * WINDOW[0] * WINDOW[1]
 
 
-def test_publication_writes_the_report_and_key_figures(report_run, rendered, tmp_path):
+def test_publication_writes_the_report_and_key_figures(generated_run, rendered, tmp_path):
     """The publish asset leaves the same report beside the published file and puts the key
     figures on its materialization."""
     page, *_ = rendered
-    beside = report_run.published.parent / "campaign_report.html"
+    beside = generated_run.published.parent / "campaign_report.html"
     assert beside.read_bytes() == page.read_bytes()
-    with report_run.instance() as instance:
+    with generated_run.instance() as instance:
         event = instance.get_latest_materialization_event(
             dg.AssetKey(["published", "analytics_snapshot"])
         )
     metadata = event.asset_materialization.metadata
     ((share, gmv_t30, orders_t7),) = published(
-        report_run,
+        generated_run,
         """SELECT (SELECT sum(attributed_orders) / sum(paid_orders)
                    FROM marts.mart_attribution_daily), sum(gmv_t30), sum(orders_t7)
            FROM marts.mart_campaign_roi""",
@@ -307,18 +292,18 @@ def test_publication_writes_the_report_and_key_figures(report_run, rendered, tmp
     assert metadata["orders_t7"].value == orders_t7
     assert metadata["report"].value == str(beside)
     ((top_campaign,),) = published(
-        report_run,
+        generated_run,
         "SELECT campaign_id FROM marts.mart_campaign_roi ORDER BY gmv_t30 DESC LIMIT 1",
     )
     assert f"| {top_campaign} |" in metadata["top_campaigns"].value
 
 
-def test_odd_campaigns_read_as_what_they_are(report_run, tmp_path):
+def test_odd_campaigns_read_as_what_they_are(generated_run, tmp_path):
     """Campaigns at the edges, in the published marts: one without clicks (its zeros are final,
     tagged "no clicks", never "not final"), one without cost (no ROI, said so), one whose
     name is 250 characters without a space (the page stays as wide as the window)."""
     odd = tmp_path / "odd.duckdb"
-    shutil.copyfile(report_run.published, odd)
+    shutil.copyfile(generated_run.published, odd)
     with duckdb.connect(str(odd)) as connection:
         (first, second, third) = [
             row[0]
@@ -346,7 +331,7 @@ def test_odd_campaigns_read_as_what_they_are(report_run, tmp_path):
             ["Summer_Sale_" + "X" * 250, third],
         )
     page = tmp_path / "odd.html"
-    assert redcat(report_run, "report", "--out", str(page), published=odd).returncode == 0
+    assert redcat(generated_run, "report", "--out", str(page), published=odd).returncode == 0
     # The page as a browser lays it out: how wide it is, in the title once it has loaded.
     measured = tmp_path / "measured.html"
     measured.write_text(
@@ -408,8 +393,8 @@ def test_figures_without_what_they_divide_by_say_why():
     )
 
 
-def test_report_without_published_file_fails_in_one_line(report_run, tmp_path):
-    result = redcat(report_run, "report", published=tmp_path / "missing.duckdb")
+def test_report_without_published_file_fails_in_one_line(generated_run, tmp_path):
+    result = redcat(generated_run, "report", published=tmp_path / "missing.duckdb")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0

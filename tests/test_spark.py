@@ -4,11 +4,11 @@ reads the lake the pipeline wrote and must give DuckDB's marts, column by column
 Two datasets, one Spark dbt build each (a Spark session starts in ~15 s, and Spark takes
 ~0.3 s a query however small): the contract examples, run again through the real pipeline
 with REDCAT_ENGINE=spark (ingestion finds its files loaded, the gates pass, dbt builds every
-model and runs every data test on Spark, publication is skipped), and a generated month, run
-on DuckDB by the pipeline and built from its lake by `dbt build --target spark`, with the
-unit tests. Spark's marts
-are read back from their Parquet folders <warehouse>/marts.db/<model>/ with DuckDB, as any
-engine would read them, and compared with DuckDB's.
+model and runs every data test on Spark, publication is skipped), and 40 generated days (the
+campaign report's), run on DuckDB by the pipeline and built from their lake by `dbt build
+--target spark`, with the unit tests. Spark's marts are read back from their Parquet folders
+<warehouse>/marts.db/<model>/ with DuckDB, as any engine would read them, and compared with
+DuckDB's.
 
 Marked `spark` (deselect locally with `-m "not spark"`); CI runs it.
 """
@@ -29,7 +29,6 @@ import yaml
 
 from tests.conftest import EXAMPLE_END, EXAMPLE_START, REPOSITORY_ROOT, Workspace
 
-MONTH_START, MONTH_END = date(2026, 5, 1), date(2026, 5, 31)
 CONTRACT_MARTS = {
     "fct_clicks",
     "fct_orders",
@@ -144,29 +143,17 @@ def examples_on_spark(examples_run: Workspace, tmp_path_factory) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def month_on_spark(tmp_path_factory) -> Workspace:
-    """A generated month (small brand) run through the pipeline on DuckDB, and its lake built
+def generated_on_spark(generated_run: Workspace, tmp_path_factory) -> Path:
+    """The lake of 40 generated days (a small brand, which the pipeline built on DuckDB) built
     by `dbt build --target spark` with its models, seeds and unit tests (which the pipeline
-    leaves to CI). Not its data tests: they ran on Spark with the examples, and the comparison
-    with DuckDB's marts, which passed them on this month, checks every row (Spark takes ~0.3 s
-    a query, so the 110 data tests would double the build)."""
-    from orchestration.generator import generate
-    from orchestration.run import run_pipeline
-
-    space = Workspace(tmp_path_factory.mktemp("month"))
-    generate(space.inbox, MONTH_START, MONTH_END, scale=1, seed=12, truth_dir=space.root / "t")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in space.environment().items():
-            patch.setenv(name, value)
-        for name in ("REDCAT_BUYER_KEY_SECRET", "REDCAT_ENV", "REDCAT_ENGINE"):
-            patch.delenv(name, raising=False)
-        with space.instance() as instance:
-            outcome = run_pipeline(MONTH_START, MONTH_END, instance)
-    assert outcome.success, outcome.failures
+    leaves to CI); its marts' folder. Not its data tests: they ran on Spark with the examples,
+    and the comparison with DuckDB's marts, which passed them on these days, checks every row
+    (Spark takes ~0.3 s a query, so the 110 data tests would double the build)."""
+    scratch = tmp_path_factory.mktemp("generated_spark")
     spark_build(
-        space.lake,
-        space.root / "spark-warehouse",
-        space.root,
+        generated_run.lake,
+        scratch / "spark-warehouse",
+        scratch,
         "--exclude-resource-type",
         "test",
         # The incremental unit tests (int_orders_latest, int_click_totals): Spark builds
@@ -174,7 +161,7 @@ def month_on_spark(tmp_path_factory) -> Workspace:
         "--exclude",
         "tag:duckdb_incremental",
     )
-    return space
+    return scratch / "spark-warehouse" / "marts.db"
 
 
 @pytest.mark.spark
@@ -200,14 +187,13 @@ def test_examples_spark_figures(examples_on_spark):
 
 
 @pytest.mark.spark
-def test_generated_month_marts_equal_on_spark(month_on_spark):
-    marts = month_on_spark.root / "spark-warehouse" / "marts.db"
-    compare_marts(month_on_spark.warehouse, marts)
+def test_generated_days_marts_equal_on_spark(generated_run, generated_on_spark):
+    compare_marts(generated_run.warehouse, generated_on_spark)
     with duckdb.connect() as connection:
         (orders,) = connection.execute(
-            f"SELECT count(*) FROM read_parquet('{marts}/fct_orders/*.parquet')"
+            f"SELECT count(*) FROM read_parquet('{generated_on_spark}/fct_orders/*.parquet')"
         ).fetchone()
-    assert orders > 100  # a month of a small brand, not an empty table
+    assert orders > 100  # 40 days of a small brand, not an empty table
 
 
 def test_raw_source_types_are_the_lakes():
