@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -271,7 +272,7 @@ def _files_under(folder: Path) -> list[tuple[str, int, int]]:
 
 
 def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it(
-    workspace, examples_run, batch_run, monkeypatch
+    workspace, examples_run, monkeypatch
 ):
     from orchestration.definitions import defs
     from orchestration.defs.pipeline.jobs import pipeline_job
@@ -279,8 +280,10 @@ def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it
 
     workspace.copy_state_from(examples_run)
     published = file_sha256(workspace.published)
-    other = workspace.root / "another brand's lake"
-    shutil.copytree(batch_run.lake, other)
+    # Another warehouse's lake, loaded from the same dumps: a lake of its own all the same.
+    other = workspace.root / "another warehouse's lake"
+    shutil.copytree(examples_run.lake, other)
+    (other / lake.LAKE_ID_FILE).write_text(f"{uuid.uuid4()}\n")
     other_files = _files_under(other)
     shown = f"this warehouse shows lake {lake.lake_id(workspace.lake)[:8]}, last at "
 
