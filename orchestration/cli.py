@@ -117,7 +117,7 @@ def _check_dump_dates(start: date, end: date, first_dump_date: date, time_zone: 
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.lib.lake import refuse_another_lake_of
+    from orchestration.lib.lake import refuse_another_lake_before_the_run
     from orchestration.lib.publication import refuse_new_warehouse_over_published
     from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, BUSINESS_TIME_ZONE, Settings
 
@@ -128,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
     _check_dump_dates(args.start, args.end, settings.first_dump_date, BUSINESS_TIME_ZONE)
     settings.check_paths()
     refuse_new_warehouse_over_published(settings)
-    start_anew = settings.allow_smaller_publication
-    refuse_another_lake_of(settings.warehouse, settings.lake, start_anew=start_anew)
+    refuse_another_lake_before_the_run(settings)
     print(f"warehouse: {settings.warehouse}")
     print(f"inbox:     {settings.inbox}")
     print(f"published: {settings.published}")

@@ -20,7 +20,7 @@ import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import lake
-from orchestration.lib.loading import file_sha256, stage_dumps
+from orchestration.lib.loading import file_sha256, move_warehouse_tables_into_lake, stage_dumps
 from orchestration.lib.publication import (
     PublicationRefused,
     publish,
@@ -285,12 +285,16 @@ def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it
     shutil.copytree(examples_run.lake, other)
     (other / lake.LAKE_ID_FILE).write_text(f"{uuid.uuid4()}\n")
     other_files = _files_under(other)
-    shown = f"this warehouse shows lake {lake.lake_id(workspace.lake)[:8]}, last at "
+    shown = (
+        f"but REDCAT_WAREHOUSE={str(workspace.warehouse)!r} shows lake "
+        f"{lake.lake_id(workspace.lake)}, last at {str(examples_run.lake)!r}: check both"
+    )
 
     # As an operator starts it: one line, before Dagster loads.
     result = _redcat_run(REDCAT_LAKE=str(other))
     assert result.returncode == 2
-    assert result.stderr.startswith(f"redcat: REDCAT_LAKE={str(other)!r} is another lake: {shown}")
+    refused = f"REDCAT_LAKE={str(other)!r} is lake {lake.lake_id(other)}, {shown}"
+    assert result.stderr.startswith(f"redcat: {refused}"), result.stderr
     assert len(result.stderr.splitlines()) == 1, result.stderr
 
     # As the schedule or the UI runs it: each file's step refuses it before staging a row.
@@ -299,17 +303,16 @@ def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it
     with workspace.instance() as instance:
         outcome = run_pipeline(day, day, instance)
         assert not outcome.success
-        refused = [f for f in outcome.failures if "is another lake" in f]
-        assert len(refused) == len(SOURCES_BY_NAME), outcome.failures
+        assert len([f for f in outcome.failures if refused in f]) == len(SOURCES_BY_NAME), (
+            outcome.failures
+        )
         # The models alone (the UI's selection): their build refuses it too.
         models = defs.resolve_job_def(pipeline_job.name).get_subset(
             asset_selection={dg.AssetKey(["marts", "fct_orders"])}
         )
         result = models.execute_in_process(instance=instance, raise_on_error=False)
     [failure] = [event.step_failure_data for event in result.all_events if event.is_step_failure]
-    assert failure.user_failure_data.description.startswith(
-        f"REDCAT_LAKE={str(other)!r} is another lake: {shown}"
-    )
+    assert failure.user_failure_data.description.startswith(refused)
     assert _files_under(other) == other_files
     assert file_sha256(workspace.published) == published
 
@@ -320,3 +323,73 @@ def test_another_lake_is_refused_before_anything_is_staged_into_or_built_from_it
     with workspace.instance() as instance:
         assert run_pipeline(day, day, instance).success
     assert workspace.query(f"SELECT lake_path FROM {lake.LAKE_OF_WAREHOUSE}") == [(str(moved),)]
+
+
+def test_a_lake_without_its_id_or_an_empty_one_is_refused_and_starting_anew_is_not_undone(
+    workspace, examples_run, monkeypatch
+):
+    workspace.copy_state_from(examples_run)
+    recorded = lake.lake_id(workspace.lake)
+    id_file = workspace.lake / lake.LAKE_ID_FILE
+
+    # A lake without its id (copied from before lakes had ids): its warehouse's id written
+    # back makes it the warehouse's lake again.
+    id_file.unlink()
+    with pytest.raises(ConfigurationError, match="is a lake without a lake_id file, but"):
+        lake.refuse_another_lake_of_warehouse(Settings.from_env())
+    id_file.write_text(f"{recorded}\n")
+    lake.refuse_another_lake_of_warehouse(Settings.from_env())
+
+    # An id file emptied (by hand, or a crash): which lake it is cannot be told.
+    id_file.write_text("")
+    with pytest.raises(ConfigurationError, match=rf"^'{re.escape(str(id_file))}' holds no lake"):
+        lake.refuse_another_lake_of_warehouse(Settings.from_env())
+    id_file.write_text(f"{recorded}\n")
+
+    # A mistyped, empty lake: refused, unless the operator starts anew. Then the warehouse
+    # shows the new lake before a row is staged, so a run killed while staging into it is
+    # not refused when run again, and the old lake is refused from then on.
+    new_lake = workspace.root / "new lake"
+    monkeypatch.setenv("REDCAT_LAKE", str(new_lake))
+    with pytest.raises(ConfigurationError, match="holds no lake, but"):
+        lake.refuse_another_lake_of_warehouse(Settings.from_env())
+    monkeypatch.setenv("REDCAT_ALLOW_SMALLER_PUBLICATION", "1")
+    move_warehouse_tables_into_lake(Settings.from_env(), list(SOURCES_BY_NAME.values()))
+    monkeypatch.delenv("REDCAT_ALLOW_SMALLER_PUBLICATION")
+    assert workspace.query(f"SELECT * FROM {lake.LAKE_OF_WAREHOUSE}") == [
+        (lake.lake_id(new_lake), str(new_lake))
+    ]
+    lake.refuse_another_lake_of_warehouse(Settings.from_env())
+    monkeypatch.setenv("REDCAT_LAKE", str(workspace.lake))
+    with pytest.raises(ConfigurationError, match=f"is lake {recorded}, but"):
+        lake.refuse_another_lake_of_warehouse(Settings.from_env())
+
+
+def test_a_step_opening_the_warehouse_waits_for_a_readers_look(workspace, examples_run):
+    """`redcat status` or `redcat run`'s checks hold DuckDB's lock for a moment: a step that
+    opens the warehouse to write then waits for it instead of failing."""
+    workspace.copy_state_from(examples_run)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER_HOLDING_THE_WAREHOUSE, str(workspace.warehouse)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.stdout.readline() == "open\n"
+        started = time.monotonic()
+        with connect(workspace.warehouse) as warehouse:
+            waited = time.monotonic() - started
+            assert warehouse.execute("SELECT count(*) FROM marts.fct_orders").fetchone()[0] > 0
+    finally:
+        reader.wait(timeout=30)
+    assert reader.returncode == 0
+    assert waited > 0.5
+
+
+READER_HOLDING_THE_WAREHOUSE = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1], read_only=True)
+print("open", flush=True)
+time.sleep(1.5)
+connection.close()
+"""

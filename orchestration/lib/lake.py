@@ -17,6 +17,7 @@ and build).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.lib.settings import ConfigurationError
+from orchestration.lib.settings import ConfigurationError, Settings
 from orchestration.lib.source_spec import RAW_META_COLUMNS, SourceSpec
 from orchestration.lib.warehouse import connect, sql_literal
 
@@ -174,26 +175,36 @@ LAKE_OF_WAREHOUSE = "audit.lake_identity"
 
 
 def lake_id(lake: Path) -> str | None:
+    """The id in `<lake>/lake_id`, or None when the lake has none yet. A file that holds no id
+    (emptied by hand or by a crash) is an error: which lake it is cannot be told."""
+    path = lake / LAKE_ID_FILE
     try:
-        return (lake / LAKE_ID_FILE).read_text().strip() or None
+        text = path.read_text().strip()
     except (FileNotFoundError, NotADirectoryError):
         return None
+    if not text:
+        raise ConfigurationError(
+            f"{str(path)!r} holds no lake id: write back the id its warehouse recorded "
+            f"(SELECT lake_id FROM {LAKE_OF_WAREHOUSE})"
+        )
+    return text
 
 
 def _given_an_id(lake: Path) -> str:
-    """The lake's id, given one first if it has none (written aside and linked: a
-    concurrent claim keeps the first)."""
+    """The lake's id, given one first if it has none: created exclusively (a concurrent claim
+    keeps the first) and synced, so that a crash cannot leave the lake a different id."""
     if known := lake_id(lake):
         return known
     lake.mkdir(parents=True, exist_ok=True)
-    aside = lake / f".{LAKE_ID_FILE}.{uuid.uuid4().hex}"
-    aside.write_text(f"{uuid.uuid4()}\n")
     try:
-        os.link(aside, lake / LAKE_ID_FILE)
+        descriptor = os.open(lake / LAKE_ID_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
-        pass
+        return lake_id(lake)
+    try:
+        os.write(descriptor, f"{uuid.uuid4()}\n".encode())
+        os.fsync(descriptor)
     finally:
-        aside.unlink()
+        os.close(descriptor)
     return lake_id(lake)
 
 
@@ -210,44 +221,54 @@ def _lake_of_warehouse(connection: duckdb.DuckDBPyConnection) -> tuple[str, str]
 
 
 def refuse_another_lake(
-    connection: duckdb.DuckDBPyConnection, lake: Path, *, start_anew: bool = False
+    connection: duckdb.DuckDBPyConnection, settings: Settings, *, record: bool = False
 ) -> None:
-    """Fail in one line when `lake` is not the lake this warehouse shows: its rows would be
-    judged, built and published as this warehouse's (another brand's lake, another warehouse's).
-    An empty folder (a mistyped path) is refused too, unless the operator starts anew
-    (REDCAT_ALLOW_SMALLER_PUBLICATION): the warehouse then shows that lake."""
+    """Fail in one line when REDCAT_LAKE is not the lake the warehouse shows: its rows would
+    be judged, built and published as this warehouse's (another brand's lake, another
+    warehouse's). An empty folder (a mistyped path) is refused too, unless the operator starts
+    anew (REDCAT_ALLOW_SMALLER_PUBLICATION): the warehouse then shows that lake. `record`: the
+    warehouse shows this lake from now on (before staging, so that a run killed while it
+    stages into a new lake is not refused when run again)."""
+    lake = settings.lake
     recorded = _lake_of_warehouse(connection)
-    if recorded is None or lake_id(lake) == recorded[0]:
-        return
-    another = lake_id(lake) is not None or has_deliveries(lake)
-    if start_anew and not another:
-        return
-    recorded_id, recorded_path = recorded
-    raise ConfigurationError(
-        f"REDCAT_LAKE={str(lake)!r} {'is another lake' if another else 'holds no lake'}: this "
-        f"warehouse shows lake {recorded_id[:8]}, last at {recorded_path!r}. Point REDCAT_LAKE "
-        "at it, or REDCAT_WAREHOUSE at a new file to build a warehouse from this lake"
-    )
+    current = lake_id(lake)
+    if recorded is not None and current != recorded[0]:
+        another = current is not None or has_deliveries(lake)
+        if another or not settings.allow_smaller_publication:
+            if current is not None:
+                what = f"is lake {current}"
+            elif another:
+                what = "is a lake without a lake_id file"
+            else:
+                what = "holds no lake"
+            raise ConfigurationError(
+                f"REDCAT_LAKE={str(lake)!r} {what}, but REDCAT_WAREHOUSE="
+                f"{str(settings.warehouse)!r} shows lake {recorded[0]}, last at "
+                f"{recorded[1]!r}: check both (README: When a run fails)"
+            )
+    if record:
+        _record_lake(connection, lake)
 
 
-def refuse_another_lake_of(warehouse: Path, lake: Path, *, start_anew: bool = False) -> None:
-    """`refuse_another_lake` before any work, when the warehouse can be read: a run that holds
-    it has its steps check once they have it."""
-    if not warehouse.is_file():
-        return
-    try:
-        with connect(warehouse, read_only=True) as connection:
-            refuse_another_lake(connection, lake, start_anew=start_anew)
-    except duckdb.IOException:
-        return
+def refuse_another_lake_of_warehouse(settings: Settings) -> None:
+    """`refuse_another_lake` on a look at the warehouse, if there is one (read-only)."""
+    if settings.warehouse.is_file():
+        with connect(settings.warehouse, read_only=True) as connection:
+            refuse_another_lake(connection, settings)
+
+
+def refuse_another_lake_before_the_run(settings: Settings) -> None:
+    """`refuse_another_lake_of_warehouse` before Dagster loads, when the warehouse can be
+    opened at once: while a run writes it, the steps of this one check when they get it."""
+    with contextlib.suppress(duckdb.IOException):
+        refuse_another_lake_of_warehouse(settings)
 
 
 def _record_lake(connection: duckdb.DuckDBPyConnection, lake: Path) -> None:
-    """This warehouse shows `lake`, as it is now called (checked by `refuse_another_lake`
-    before the step staged anything)."""
     shown = (_given_an_id(lake), str(lake))
     if _lake_of_warehouse(connection) == shown:
         return
+    connection.execute("CREATE SCHEMA IF NOT EXISTS audit")
     connection.execute(
         f"""CREATE OR REPLACE TABLE {LAKE_OF_WAREHOUSE} AS
             SELECT CAST(? AS VARCHAR) AS lake_id, CAST(? AS VARCHAR) AS lake_path""",

@@ -255,13 +255,11 @@ def move_warehouse_tables_into_lake(settings: Settings, sources: Sequence[Source
     """Before staging into the lake: a warehouse made before it keeps its raw and audit rows
     in tables; move them into the lake first, so that nothing loaded is lost or overwritten,
     and show them at once from there. Refused, before anything is staged, for another lake
-    than the one the warehouse shows."""
+    than the one the warehouse shows; else the warehouse shows this lake from now on."""
     if not settings.warehouse.exists():
         return
     with connect(settings.warehouse) as connection:
-        lake.refuse_another_lake(
-            connection, settings.lake, start_anew=settings.allow_smaller_publication
-        )
+        lake.refuse_another_lake(connection, settings, record=True)
         if lake.migrate_to_lake(connection, settings.lake, sources):
             lake.register_views(connection, settings.lake, sources)
 

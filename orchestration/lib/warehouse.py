@@ -6,6 +6,7 @@ never keeps a connection open across steps.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,14 +15,34 @@ import duckdb
 
 from orchestration.lib.settings import BUSINESS_TIME_ZONE, DuckDBLimits
 
+# A writer waits this long for a lock another process holds: a reader's look (`redcat run`'s
+# check before Dagster loads, `redcat status`) takes milliseconds, and would otherwise fail
+# the step that opens the file at that moment.
+WRITER_WAITS_FOR_LOCK_SECONDS = 30.0
+
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    if not read_only:
+    if read_only:
+        opened = duckdb.connect(str(path), read_only=True)
+    else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    opened = duckdb.connect(str(path), read_only=read_only)
+        opened = _open_for_writing(path)
     with _configured(opened, DuckDBLimits.from_env()) as connection:
         yield connection
+
+
+def _open_for_writing(path: Path) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + WRITER_WAITS_FOR_LOCK_SECONDS
+    pause = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as error:
+            if "lock" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
 
 
 @contextmanager

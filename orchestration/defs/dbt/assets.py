@@ -74,9 +74,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     with one_line_failures():
         settings = Settings.from_env()
         settings.export_for_dbt()
-        lake.refuse_another_lake_of(
-            settings.warehouse, settings.lake, start_anew=settings.allow_smaller_publication
-        )
+        lake.refuse_another_lake_of_warehouse(settings)
     # REDCAT_ENGINE=spark: the profile's spark target reads the lake and writes the marts as
     # Parquet tables under REDCAT_SPARK_WAREHOUSE (README: Scale out); duckdb: the default target.
     target = ["--target", "spark"] if settings.engine == "spark" else []
