@@ -1,7 +1,10 @@
 """dbt models as Dagster assets; dbt sources `raw.<table>` are the ingestion assets."""
 
+import contextlib
+import hashlib
 import logging
 import shutil
+import uuid
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version
@@ -17,7 +20,7 @@ from dagster_dbt import (
 )
 from packaging.version import Version
 
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, REPOSITORY_ROOT, dbt_project
 from orchestration.defs.failures import one_line_failures
 from orchestration.defs.partitions import WAREHOUSE_POOL
 from orchestration.lib import lake
@@ -132,6 +135,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious",
          "--no-write-json", *full_refresh, *threads, *left_as_built, *target],
         context=context,
+        target_path=_build_folder_from_the_last_parse_of(settings.warehouse, context),
     )  # fmt: skip
     try:
         with progress_bar("dbt build", "nodes") as bar:  # a counter: events per node vary
@@ -142,7 +146,7 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             # What the marts were built from, once every model is built and tested (not a
             # part of the graph): the next build's tests check what changed since.
             record_build(settings.warehouse, built_from, models.hex())
-        _keep_parse_for_next_build(invocation.target_path)
+        _keep_parse_for_next_build(invocation.target_path, settings.warehouse)
     finally:
         if invocation.process.poll() is None:  # the step failed in Dagster while dbt ran on
             invocation.process.terminate()
@@ -158,15 +162,50 @@ def redcat_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 MART_KEYS = [spec.key for spec in redcat_dbt_models.specs if spec.group_name == MART_GROUP]
 
 
-def _keep_parse_for_next_build(build_folder: Path) -> None:
-    """dagster-dbt starts each build from the partial parse in the folder above the build's own,
-    and dbt reuses it only for the same profile, so the warehouse path the manifest was parsed
-    with. Keeping this build's saves the next build on this warehouse a full parse (~2 s)."""
+# dbt reuses a partial parse only for the same profile, whose DuckDB path is the warehouse's:
+# each warehouse keeps the parse of its last build (a full parse takes ~6 s more), the most
+# recently built few of them.
+BUILDS_FOLDER = REPOSITORY_ROOT / "target"
+PARSES_KEPT = 8
+
+
+def _parse_kept_for(warehouse: Path) -> Path:
+    key = hashlib.sha256(str(warehouse).encode()).hexdigest()[:16]
+    return BUILDS_FOLDER / f".{PARTIAL_PARSE}.{key}"
+
+
+def _build_folder_from_the_last_parse_of(
+    warehouse: Path, context: dg.AssetExecutionContext
+) -> Path:
+    """A folder of this build's own, holding the partial parse the last build on this warehouse
+    kept, if any (dagster-dbt copies the project's otherwise)."""
+    step = context.op_execution_context.op.name
+    folder = BUILDS_FOLDER / f"{step}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    kept = _parse_kept_for(warehouse)
+    with contextlib.suppress(FileNotFoundError):  # none kept yet, or pruned meanwhile
+        folder.mkdir(parents=True)
+        shutil.copyfile(kept, folder / PARTIAL_PARSE)
+    return folder
+
+
+def _keep_parse_for_next_build(build_folder: Path, warehouse: Path) -> None:
+    """Keep this build's partial parse for the next build on this warehouse."""
     built = build_folder / PARTIAL_PARSE
-    if built.is_file():
-        kept = build_folder.parent / f".{PARTIAL_PARSE}.{build_folder.name}"
-        shutil.copyfile(built, kept)
-        kept.replace(build_folder.parent / PARTIAL_PARSE)  # atomic: builds may run side by side
+    if not built.is_file():
+        return
+    aside = build_folder / f"{PARTIAL_PARSE}.kept"
+    shutil.copyfile(built, aside)
+    aside.replace(_parse_kept_for(warehouse))  # atomic: builds may run side by side
+    parses = sorted(BUILDS_FOLDER.glob(f".{PARTIAL_PARSE}.*"), key=_modified, reverse=True)
+    for stale in parses[PARSES_KEPT:]:
+        stale.unlink(missing_ok=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 class InstalledDbtCliResource(DbtCliResource):
