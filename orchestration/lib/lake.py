@@ -286,8 +286,7 @@ def register_views(
     views = {}
     for spec in specs:
         columns = (*RAW_META_COLUMNS, *spec.stored_columns)
-        tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
-        for table in tables:
+        for table in spec.staged_tables:
             folder = f"raw/{table.removeprefix('raw.')}"
             views[table] = _view_sql(lake, folder, columns, ("dump_date",))
     views["audit.quarantine"] = _view_sql(
@@ -476,10 +475,9 @@ def files_identity(lake: Path, spec: SourceSpec, dump_dates: Iterable[date]) -> 
     """What the source's ledger and its rows of these days are on disk: each file by path,
     size, inode and modification and change times. A write, a removal, or a copy put back
     that keeps files' times all change it."""
-    tables = [spec.table, spec.held_table] if spec.agreeing_across_files else [spec.table]
     folders = [audit_folder(lake, "file_ledger", spec.name)]
     for day in dump_dates:
-        folders += [partition(lake, table, day) for table in tables]
+        folders += [partition(lake, table, day) for table in spec.staged_tables]
         folders.append(audit_partition(lake, "quarantine", spec.name, day))
     digest = hashlib.sha256()
     for folder in folders:

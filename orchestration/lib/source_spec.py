@@ -78,6 +78,12 @@ class SourceSpec:
         return f"raw.{self.name}__conflicting_copies"
 
     @property
+    def staged_tables(self) -> list[str]:
+        """The raw tables its rows are staged in: its own, and where copies must agree across
+        files, the held conflicts'."""
+        return [self.table, self.held_table] if self.agreeing_across_files else [self.table]
+
+    @property
     def personal_headers(self) -> tuple[str, ...]:
         own = (self.buyer_account_header,) if self.buyer_account_header else ()
         return own + self.dropped_personal_headers
