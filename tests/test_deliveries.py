@@ -265,3 +265,38 @@ def test_days_staged_side_by_side_equal_days_staged_one_by_one(workspace):
 
     assert contents(lakes[2]) == contents(lakes[1])
     assert len(contents(lakes[1])) == 4
+
+
+def test_the_ledger_reads_an_index_in_the_lake_and_a_delivery_leaves_the_warehouse_unwritten(
+    workspace,
+):
+    """A warehouse that kept the ledger's rows in a table of its own drops it, losing no row;
+    from then on a delivery of a new day writes nothing to the warehouse (every write costs a
+    checkpoint of the whole file), and the ledger's view shows it at once."""
+    _deliver(workspace, DAY, _clicks_of(DAY, 2))
+    with connect(workspace.warehouse) as connection:
+        connection.execute(
+            f"""CREATE TABLE {lake.LEDGER_TABLE_BEFORE_THE_INDEX} AS
+                SELECT *, 'a file' AS ledger_file, 'a version' AS ledger_file_version
+                FROM audit.file_ledger;
+                CREATE OR REPLACE VIEW audit.file_ledger AS
+                SELECT * EXCLUDE (ledger_file, ledger_file_version)
+                FROM {lake.LEDGER_TABLE_BEFORE_THE_INDEX}"""
+        )
+    shutil.rmtree(workspace.lake / lake.LEDGER_INDEX)
+
+    _deliver(workspace, NEXT_DAY, _clicks_of(NEXT_DAY, 1, line_1={"cid": "ee" * 16}))
+
+    assert _ledger(workspace) == [(DAY, 2, 2, 0), (NEXT_DAY, 1, 1, 0)]
+    assert workspace.query(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name = ?",
+        [lake.LEDGER_TABLE_BEFORE_THE_INDEX],
+    ) == [(0,)]
+    written = workspace.warehouse.stat()
+    third_day = NEXT_DAY + timedelta(days=1)
+    _deliver(workspace, third_day, _clicks_of(third_day, 1, line_1={"cid": "ff" * 16}))
+
+    after = workspace.warehouse.stat()
+    assert (after.st_size, after.st_mtime_ns) == (written.st_size, written.st_mtime_ns)
+    assert _ledger(workspace)[-1] == (third_day, 1, 1, 0)
+    _balances(workspace)

@@ -271,8 +271,9 @@ def test_screenshot_shows_the_report(rendered):
 
 
 def test_publication_writes_the_report_and_key_figures(generated_run, rendered, tmp_path):
-    """The publish asset leaves the same report beside the published file and puts the key
-    figures on its materialization."""
+    """The publish asset leaves the same report beside the published file, its charts drawn
+    from the warehouse while the marts were copied, and puts the key figures on its
+    materialization."""
     page, *_ = rendered
     beside = generated_run.published.parent / "campaign_report.html"
     assert beside.read_bytes() == page.read_bytes()

@@ -10,7 +10,8 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from importlib.metadata import version
@@ -95,6 +96,7 @@ class PublishedSnapshot:
     file_count: int
     code_version: str
     built_anew: bool  # a new file, not the last one's copy brought up to date
+    read_beside: object = None  # what `read_beside_the_copy` returned
 
 
 def code_version() -> str:
@@ -117,6 +119,7 @@ def publish(
     settings: Settings,
     dagster_run_id: str | None = None,
     stamped_keys: Mapping[str, Sequence[str]] | None = None,
+    read_beside_the_copy: Callable[[], object] | None = None,
 ) -> PublishedSnapshot:
     """Replace the published file with the working warehouse's marts, unless the new snapshot
     would lose deliveries or not descend from the published one (README: When a run fails).
@@ -124,7 +127,10 @@ def publish(
     `stamped_keys` ("schema.table" → key columns) names the tables the warehouse keeps
     incrementally, stamping what each build derives (derived_at): when the published file came
     from the same warehouse, the new one starts as its copy and takes only their rows derived
-    since, and the other tables whole (README: Performance)."""
+    since, and the other tables whole (README: Performance).
+
+    `read_beside_the_copy` reads the warehouse's marts (the report's charts) on a thread of its
+    own while they are copied: DuckDB copies without holding Python's lock."""
     target = settings.published
     stamped_keys = stamped_keys or {}
     if not settings.warehouse.is_file():
@@ -140,7 +146,10 @@ def publish(
     with connect(settings.warehouse) as warehouse:
         identity = warehouse_identity(warehouse)
 
-    with scratch(settings.duckdb_limits) as connection:
+    # The reader starts once the read-write opening above is closed: one process must not
+    # hold the file open for writing and for reading at once.
+    with ThreadPoolExecutor(1) as beside, scratch(settings.duckdb_limits) as connection:
+        read = beside.submit(read_beside_the_copy or (lambda: None))
         # The copies need not keep the marts' row order: then DuckDB writes them in parallel.
         connection.execute("SET preserve_insertion_order = false")
         connection.execute(
@@ -186,7 +195,7 @@ def publish(
         connection.execute("DETACH warehouse")
     os.replace(building, target)
     return PublishedSnapshot(
-        snapshot_id, target, tables, len(files), version_text, not from_previous
+        snapshot_id, target, tables, len(files), version_text, not from_previous, read.result()
     )
 
 

@@ -26,6 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from orchestration.lib.publication import default_report_path
+from orchestration.lib.warehouse import connect
 
 WINDOWS = (7, 15, 30)
 PLATFORMS = ("tmall", "jd")
@@ -224,11 +225,12 @@ def open_published(published: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(published), read_only=True)
 
 
-def write_report(published: Path, out: Path | None = None) -> Path:
-    """Write the campaign report of the published file to `out` (default: beside it)."""
+def write_report(published: Path, out: Path | None = None, charts: Charts | None = None) -> Path:
+    """Write the campaign report of the published file to `out` (default: beside it), with
+    its charts drawn already if given (`draw_charts`)."""
     out = out or default_report_path(published)
     with open_published(published) as connection:
-        page = _render_page(connection, published)
+        page = _render_page(connection, published, charts)
     out.parent.mkdir(parents=True, exist_ok=True)
     # Replace in one step: someone may have the previous report open in a browser.
     building = out.with_name(f".{out.name}.building")
@@ -814,33 +816,75 @@ def _snapshot_line(connection: duckdb.DuckDBPyConnection, published: Path) -> st
     )
 
 
-def _render_page(connection: duckdb.DuckDBPyConnection, published: Path) -> str:
-    campaigns = _campaigns(connection)
-    curves = _lag_curves(connection)
-    benchmarks = _lag_benchmarks(connection)
-    kols = connection.execute(KOL_LEADERBOARD_SQL, [KOL_LEADERBOARD_SIZE]).fetchall()
-    daily = connection.execute(ATTRIBUTION_DAILY_SQL).fetchall()
-    totals = connection.execute(ATTRIBUTION_TOTALS_SQL).fetchall()
-    snapshot = _snapshot_line(connection, published)
-    last_paid = max((row[1] for row in daily), default=None)
+@dataclass(frozen=True)
+class Charts:
+    """The page's four charts, as SVG."""
+
+    lag: str
+    roi: str
+    kol: str
+    attribution: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the charts and their tables show, read from the marts."""
+
+    campaigns: list[Campaign]
+    curves: list[LagCurve]
+    benchmarks: dict[str, tuple[int, float]]
+    kols: list[tuple]
+    daily: list[tuple]
+
+
+def _figures(connection: duckdb.DuckDBPyConnection) -> Figures:
+    return Figures(
+        campaigns=_campaigns(connection),
+        curves=_lag_curves(connection),
+        benchmarks=_lag_benchmarks(connection),
+        kols=connection.execute(KOL_LEADERBOARD_SQL, [KOL_LEADERBOARD_SIZE]).fetchall(),
+        daily=connection.execute(ATTRIBUTION_DAILY_SQL).fetchall(),
+    )
+
+
+def draw_charts(marts: Path) -> Charts:
+    """The charts of the marts in this file: the published file, or the warehouse while the
+    publication copies its marts (the same rows; the publication draws them meanwhile)."""
+    with connect(marts, read_only=True) as connection:
+        figures = _figures(connection)
+    return _draw_charts(figures)
+
+
+def _draw_charts(figures: Figures) -> Charts:
     with matplotlib.rc_context(SVG_STYLE):
-        lag_chart = _lag_curve_chart(curves, benchmarks)
-        roi_chart = _roi_chart(campaigns)
-        kol_chart = _kol_chart(kols)
-        attribution_chart = _attribution_chart(daily)
+        return Charts(
+            lag=_lag_curve_chart(figures.curves, figures.benchmarks),
+            roi=_roi_chart(figures.campaigns),
+            kol=_kol_chart(figures.kols),
+            attribution=_attribution_chart(figures.daily),
+        )
+
+
+def _render_page(
+    connection: duckdb.DuckDBPyConnection, published: Path, charts: Charts | None
+) -> str:
+    figures = _figures(connection)
+    totals = connection.execute(ATTRIBUTION_TOTALS_SQL).fetchall()
+    last_paid = max((row[1] for row in figures.daily), default=None)
+    charts = charts or _draw_charts(figures)
     return PAGE.format(
-        snapshot=snapshot,
+        snapshot=_snapshot_line(connection, published),
         summary_table=_summary_table(_key_figures(connection)),
         last_paid=html.escape(last_paid.isoformat() if isinstance(last_paid, date) else "–"),
         not_final=NOT_FINAL,
-        lag_chart=lag_chart,
-        lag_table=_lag_table(curves, benchmarks),
-        roi_chart=roi_chart,
-        roi_table=_roi_table(campaigns),
+        lag_chart=charts.lag,
+        lag_table=_lag_table(figures.curves, figures.benchmarks),
+        roi_chart=charts.roi,
+        roi_table=_roi_table(figures.campaigns),
         kol_size=KOL_LEADERBOARD_SIZE,
-        kol_chart=kol_chart,
-        kol_table=_kol_table(kols),
-        attribution_chart=attribution_chart,
+        kol_chart=charts.kol,
+        kol_table=_kol_table(figures.kols),
+        attribution_chart=charts.attribution,
         attribution_table=_attribution_table(totals),
     )
 

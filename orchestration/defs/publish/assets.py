@@ -31,18 +31,21 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             return dg.MaterializeResult(
                 metadata={"engine": "spark", "marts": dg.MetadataValue.path(str(marts))}
             )
+        # Imported here, not when the definitions load: matplotlib takes half a second, which
+        # the run's ingestion steps spend meanwhile (they start the import).
+        from orchestration.lib.report import draw_charts, key_figures, write_report
+
         snapshot = publish(
             settings,
             dagster_run_id=context.run.run_id,
             stamped_keys=stamped_keys_of(redcat_dbt_project.manifest_path),
+            # The report's charts, the slowest part of the step, drawn from the marts while
+            # they are copied.
+            read_beside_the_copy=lambda: draw_charts(settings.warehouse),
         )
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
-    # Imported here, not when the definitions load: matplotlib takes half a second, which the
-    # run's ingestion steps spend meanwhile (they start the import).
-    from orchestration.lib.report import key_figures, write_report
-
     # The latest report always sits beside the file it was drawn from.
-    report = write_report(snapshot.path)
+    report = write_report(snapshot.path, charts=snapshot.read_beside)
     context.log.info(f"campaign report: {report}")
     figures = key_figures(snapshot.path)
     return dg.MaterializeResult(
