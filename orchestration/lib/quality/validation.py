@@ -40,7 +40,20 @@ _import_lock = threading.Lock()
 
 def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) -> list:
     """GX's results of the expectations the frame does not meet, each with the `location`
-    values (e.g. dump dates) of its failing rows."""
+    values (e.g. dump dates) of its failing rows. Judged for success alone first, in a third of
+    the time (GX's failing rows and counts take the rest); only a frame that fails is judged
+    again for them."""
+    if all(result.success for result in _validate(frame, expectations, "BOOLEAN_ONLY")):
+        return []
+    summary = {
+        "result_format": "SUMMARY",
+        "partial_unexpected_count": SAMPLES,
+        "unexpected_index_column_names": [location],
+    }
+    return [result for result in _validate(frame, expectations, summary) if not result.success]
+
+
+def _validate(frame: pd.DataFrame, expectations: list, result_format: str | dict) -> list:
     gx = great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -53,15 +66,7 @@ def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) 
         .get_batch(batch_parameters={"dataframe": frame})
     )
     suite = gx.ExpectationSuite(name="gate", expectations=expectations)
-    result = batch.validate(
-        suite,
-        result_format={
-            "result_format": "SUMMARY",
-            "partial_unexpected_count": SAMPLES,
-            "unexpected_index_column_names": [location],
-        },
-    )
-    return [r for r in result.results if not r.success]
+    return batch.validate(suite, result_format=result_format).results
 
 
 def failing_locations(result, location: str) -> list:
