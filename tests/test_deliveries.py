@@ -8,11 +8,12 @@ import shutil
 from dataclasses import replace
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 
 from orchestration.defs.ingestion.sources import SOURCES_BY_NAME
 from orchestration.lib import audit, lake, row_rules
-from orchestration.lib.loading import load_dump, stage_dumps
+from orchestration.lib.loading import load_dump, show_lake_in_warehouse, stage_dumps
 from orchestration.lib.readers import FileRefused
 from orchestration.lib.settings import Settings
 from orchestration.lib.warehouse import connect
@@ -292,6 +293,11 @@ def test_the_ledger_reads_an_index_in_the_lake_and_a_delivery_leaves_the_warehou
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name || '.' || table_name = ?",
         [lake.LEDGER_TABLE_BEFORE_THE_INDEX],
     ) == [(0,)]
+    # Stray files by hand beside the ledger's folders are not ledger files.
+    (workspace.lake / "audit" / "file_ledger" / ".DS_Store").write_text("")
+    (workspace.lake / "audit" / "file_ledger" / "source=rednote_clicks" / "notes.txt").write_text(
+        ""
+    )
     written = workspace.warehouse.stat()
     third_day = NEXT_DAY + timedelta(days=1)
     _deliver(workspace, third_day, _clicks_of(third_day, 1, line_1={"cid": "ff" * 16}))
@@ -300,3 +306,15 @@ def test_the_ledger_reads_an_index_in_the_lake_and_a_delivery_leaves_the_warehou
     assert (after.st_size, after.st_mtime_ns) == (written.st_size, written.st_mtime_ns)
     assert _ledger(workspace)[-1] == (third_day, 1, 1, 0)
     _balances(workspace)
+
+    # An index made before the ledger's columns changed is written anew from the files.
+    ledger = workspace.query("SELECT * FROM audit.file_ledger ORDER BY ALL")
+    index = workspace.lake / lake.LEDGER_INDEX / "source=rednote_clicks" / lake.DATA_FILE
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"CREATE TABLE older AS SELECT * EXCLUDE (dropped_columns) "
+            f"FROM {lake.read_sql(index, ())}"
+        )
+        lake.write_file(connection, "older", index)
+    show_lake_in_warehouse(Settings.from_env(), [CLICKS])
+    assert workspace.query("SELECT * FROM audit.file_ledger ORDER BY ALL") == ledger

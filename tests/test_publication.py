@@ -108,8 +108,21 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
     stamped = stamped_keys_of(redcat_dbt_project.manifest_path)
     assert stamped["marts.fct_orders"] == ["platform", "order_id"]
 
-    assert not publish(Settings.from_env(), stamped_keys=stamped).built_anew
+    # A reader beside the copy (the report's charts) reads the warehouse, not the new file.
+    snapshot = publish(
+        Settings.from_env(),
+        stamped_keys=stamped,
+        read_beside_the_copy=lambda warehouse: warehouse.execute(
+            "SELECT warehouse_id FROM audit.warehouse_identity"
+        ).fetchall(),
+    )
+    assert not snapshot.built_anew
     assert _marts(workspace.published) == _marts(workspace.warehouse)
+    with duckdb.connect(str(workspace.warehouse), read_only=True) as warehouse:
+        assert (
+            snapshot.read_beside
+            == warehouse.execute("SELECT warehouse_id FROM audit.warehouse_identity").fetchall()
+        )
 
     with duckdb.connect(str(workspace.warehouse)) as warehouse:
         warehouse.execute("DROP TABLE marts.fct_new")
@@ -120,7 +133,11 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
             "UPDATE marts.fct_clicks SET placement = 'mine' "
             "WHERE cid = (SELECT max(cid) FROM marts.fct_clicks)"
         )
-    publish(Settings.from_env(), stamped_keys=stamped)
+    # A reader that fails is not the publication's failure: the caller does without.
+    assert (
+        publish(Settings.from_env(), stamped_keys=stamped, read_beside_the_copy=_fails).read_beside
+        is None
+    )
     assert _marts(workspace.published) == _marts(workspace.warehouse)
 
     # An analyst's own table in the published file: the next file is built anew, without it.
@@ -141,3 +158,7 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
     assert _marts(workspace.published) == _marts(workspace.warehouse)
     assert _published(workspace, built_anew)[-1] == (True,)
     assert len(_published(workspace, built_anew)) == 5
+
+
+def _fails(_warehouse) -> None:
+    raise RuntimeError("a reader that fails")

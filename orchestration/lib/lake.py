@@ -61,8 +61,8 @@ QUARANTINE_COLUMNS = (
 )
 # Partitioned by source and day: those two columns are the folders, not in the files.
 PARTITION_KEYS = ("source", "dump_date")
-# The ledger's rows, a file per source (_index_ledger): derived from the ledger's files, so
-# hidden, like the lake's other working folders, and left out of the lake's fingerprint.
+# The ledger's rows, a file per source (_index_ledger): derived from the ledger's files, which
+# stay the record, so a hidden folder, and left out of the lake's fingerprint.
 LEDGER_INDEX = ".ledger_index"
 LEDGER_TABLE_BEFORE_THE_INDEX = "audit.file_ledger_files"
 
@@ -352,11 +352,14 @@ def _index_ledger(connection: duckdb.DuckDBPyConnection, lake: Path) -> None:
             f"CREATE OR REPLACE TEMP TABLE ledger_index AS {' UNION ALL BY NAME '.join(parts)}",
             parameters,
         )
-        (indexed_now,) = connection.execute(
-            "SELECT count(DISTINCT ledger_file) FROM ledger_index"
-        ).fetchone()
-        if indexed_now != len(ledger_files):
-            raise RuntimeError(f"{lake / source_folder}: a ledger file has no row to index")
+        indexed_now = {
+            path
+            for (path,) in connection.execute(
+                "SELECT DISTINCT ledger_file FROM ledger_index"
+            ).fetchall()
+        }
+        if missing := sorted(ledger_files.keys() - indexed_now):
+            raise RuntimeError(f"ledger file {lake / missing[0]} has no row to index")
         write_file(connection, "ledger_index", index)
         connection.execute("DROP TABLE ledger_index")
 
@@ -367,10 +370,10 @@ def _ledger_files_by_source(lake: Path) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     root = os.path.join(lake, "audit", "file_ledger")
     with contextlib.suppress(FileNotFoundError):
-        for source in os.scandir(root):
-            for day in os.scandir(source.path):
+        for source in _folders(root):
+            for day in _folders(source.path):
                 for file in os.scandir(day.path):
-                    if file.name.endswith(".parquet"):
+                    if file.is_file() and file.name.endswith(".parquet"):
                         status = file.stat()
                         found.setdefault(source.name, {})[
                             f"audit/file_ledger/{source.name}/{day.name}/{file.name}"
@@ -378,8 +381,23 @@ def _ledger_files_by_source(lake: Path) -> dict[str, dict[str, str]]:
     return found
 
 
+def _folders(path: str) -> list[os.DirEntry]:
+    """The folders in `path`, not its files or hidden entries (a stray file left by hand)."""
+    return [e for e in os.scandir(path) if e.is_dir() and not e.name.startswith(".")]
+
+
 def _indexed_files(connection: duckdb.DuckDBPyConnection, index: Path) -> dict[str, str]:
+    """Each ledger file an index holds → its version; none for an index of other columns
+    (made before the ledger's columns changed), which is then written anew from the files."""
     if not index.is_file():
+        return {}
+    columns = {
+        name
+        for (name, *_) in connection.execute(
+            f"DESCRIBE SELECT * FROM {read_sql(index, ())}"
+        ).fetchall()
+    }
+    if columns != {name for name, _ in LEDGER_COLUMNS[1:]} | {"ledger_file", "ledger_file_version"}:
         return {}
     return dict(
         connection.execute(

@@ -119,7 +119,7 @@ def publish(
     settings: Settings,
     dagster_run_id: str | None = None,
     stamped_keys: Mapping[str, Sequence[str]] | None = None,
-    read_beside_the_copy: Callable[[], object] | None = None,
+    read_beside_the_copy: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> PublishedSnapshot:
     """Replace the published file with the working warehouse's marts, unless the new snapshot
     would lose deliveries or not descend from the published one (README: When a run fails).
@@ -129,8 +129,11 @@ def publish(
     from the same warehouse, the new one starts as its copy and takes only their rows derived
     since, and the other tables whole (README: Performance).
 
-    `read_beside_the_copy` reads the warehouse's marts (the report's charts) on a thread of its
-    own while they are copied: DuckDB copies without holding Python's lock."""
+    `read_beside_the_copy` reads the warehouse (the report's charts, from its marts) on a
+    thread of its own while the marts are copied, DuckDB's work without Python's lock: given a
+    cursor of the publication's own read-only attachment, so that one instance holds the file
+    and one memory limit holds both. Its result, or None if it failed (the caller does without:
+    a failure to read is not the publication's), is the snapshot's `read_beside`."""
     target = settings.published
     stamped_keys = stamped_keys or {}
     if not settings.warehouse.is_file():
@@ -146,15 +149,16 @@ def publish(
     with connect(settings.warehouse) as warehouse:
         identity = warehouse_identity(warehouse)
 
-    # The reader starts once the read-write opening above is closed: one process must not
-    # hold the file open for writing and for reading at once.
-    with ThreadPoolExecutor(1) as beside, scratch(settings.duckdb_limits) as connection:
-        read = beside.submit(read_beside_the_copy or (lambda: None))
+    # The reader's thread ends before the connection closes, whatever happens meanwhile.
+    with scratch(settings.duckdb_limits) as connection, ThreadPoolExecutor(1) as beside:
         # The copies need not keep the marts' row order: then DuckDB writes them in parallel.
         connection.execute("SET preserve_insertion_order = false")
         connection.execute(
             f"ATTACH {sql_literal(str(settings.warehouse))} AS warehouse (READ_ONLY)"
         )
+        reader = connection.cursor()
+        reader.execute("USE warehouse")
+        read = beside.submit(read_beside_the_copy or (lambda _: None), reader)
         files = connection.execute(CURRENT_FILES_SQL).fetchall()
         warehouse_columns = _columns(connection, "warehouse")
         last = _attach_previous(connection, target)
@@ -190,12 +194,14 @@ def publish(
             lake_fingerprint=_built_from(connection),
             built_anew=not from_previous,
         )
+        read_beside = None if read.exception() else read.result()
+        reader.close()
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
     os.replace(building, target)
     return PublishedSnapshot(
-        snapshot_id, target, tables, len(files), version_text, not from_previous, read.result()
+        snapshot_id, target, tables, len(files), version_text, not from_previous, read_beside
     )
 
 

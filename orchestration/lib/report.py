@@ -26,7 +26,6 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from orchestration.lib.publication import default_report_path
-from orchestration.lib.warehouse import connect
 
 WINDOWS = (7, 15, 30)
 PLATFORMS = ("tmall", "jd")
@@ -847,12 +846,10 @@ def _figures(connection: duckdb.DuckDBPyConnection) -> Figures:
     )
 
 
-def draw_charts(marts: Path) -> Charts:
-    """The charts of the marts in this file: the published file, or the warehouse while the
-    publication copies its marts (the same rows; the publication draws them meanwhile)."""
-    with connect(marts, read_only=True) as connection:
-        figures = _figures(connection)
-    return _draw_charts(figures)
+def draw_charts(connection: duckdb.DuckDBPyConnection) -> Charts:
+    """The charts of the marts a connection reads: the published file's, or the warehouse's
+    while the publication copies them (the same rows; it draws them meanwhile)."""
+    return _draw_charts(_figures(connection))
 
 
 def _draw_charts(figures: Figures) -> Charts:

@@ -41,10 +41,11 @@ def analytics_snapshot(context: dg.AssetExecutionContext) -> dg.MaterializeResul
             stamped_keys=stamped_keys_of(redcat_dbt_project.manifest_path),
             # The report's charts, the slowest part of the step, drawn from the marts while
             # they are copied.
-            read_beside_the_copy=lambda: draw_charts(settings.warehouse),
+            read_beside_the_copy=draw_charts,
         )
     context.log.info(f"published snapshot {snapshot.snapshot_id} to {snapshot.path}")
-    # The latest report always sits beside the file it was drawn from.
+    # The latest report always sits beside the file it was drawn from (its charts drawn anew
+    # if they could not be meanwhile).
     report = write_report(snapshot.path, charts=snapshot.read_beside)
     context.log.info(f"campaign report: {report}")
     figures = key_figures(snapshot.path)

@@ -43,6 +43,8 @@ def failed_expectations(frame: pd.DataFrame, expectations: list, location: str) 
     values (e.g. dump dates) of its failing rows. Judged for success alone first, in a third of
     the time (GX's failing rows and counts take the rest); only a frame that fails is judged
     again for them."""
+    if location not in frame.columns:  # what a failing row would be located by
+        raise ValueError(f"the frame has no column {location!r}")
     if all(result.success for result in _validate(frame, expectations, "BOOLEAN_ONLY")):
         return []
     summary = {
