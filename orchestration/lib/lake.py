@@ -65,6 +65,11 @@ PARTITION_KEYS = ("source", "dump_date")
 # stay the record, so a hidden folder, and left out of the lake's fingerprint.
 LEDGER_INDEX = ".ledger_index"
 LEDGER_TABLE_BEFORE_THE_INDEX = "audit.file_ledger_files"
+# An index row: the ledger's columns but its partition folder's, and the file it came from.
+LEDGER_INDEX_COLUMNS = {name for name, _ in LEDGER_COLUMNS[1:]} | {
+    "ledger_file",
+    "ledger_file_version",
+}
 
 
 def partition(lake: Path, table: str, dump_date: date) -> Path:
@@ -391,19 +396,10 @@ def _indexed_files(connection: duckdb.DuckDBPyConnection, index: Path) -> dict[s
     (made before the ledger's columns changed), which is then written anew from the files."""
     if not index.is_file():
         return {}
-    columns = {
-        name
-        for (name, *_) in connection.execute(
-            f"DESCRIBE SELECT * FROM {read_sql(index, ())}"
-        ).fetchall()
-    }
-    if columns != {name for name, _ in LEDGER_COLUMNS[1:]} | {"ledger_file", "ledger_file_version"}:
+    rows = connection.sql(f"SELECT * FROM {read_sql(index, ())}")
+    if set(rows.columns) != LEDGER_INDEX_COLUMNS:
         return {}
-    return dict(
-        connection.execute(
-            f"SELECT ledger_file, ledger_file_version FROM {read_sql(index, ())}"
-        ).fetchall()
-    )
+    return dict(rows.select("ledger_file, ledger_file_version").fetchall())
 
 
 def _replace_views(connection: duckdb.DuckDBPyConnection, views: dict[str, str]) -> None:
