@@ -32,9 +32,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import dagster as dg
 import duckdb
 
+from orchestration.defs.instance import instance_at
 from orchestration.lib.settings import BUSINESS_TIME_ZONE
 from orchestration.lib.warehouse import sql_literal
 
@@ -94,7 +94,7 @@ def peak(samples: list[tuple[float, int]], spans: list[tuple[float, float]] | No
 
 def step_phases(dagster_home: Path) -> dict[str, list[tuple[float, float]]]:
     """The (start, end) epoch seconds of the latest run's steps, by phase."""
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with instance_at(dagster_home) as instance:
         run = instance.get_run_records(limit=1)[0].dagster_run
         phases: dict[str, list[tuple[float, float]]] = {}
         for step in instance.get_run_step_stats(run.run_id):

@@ -12,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration.defs.instance import instance_at
+
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = Path(
     os.environ.get("REDCAT_CONTRACT_EXAMPLES", REPOSITORY_ROOT.parent / "shared/contract/examples")
@@ -44,7 +46,7 @@ class Workspace:
         shutil.copytree(EXAMPLES, self.inbox, dirs_exist_ok=True)
 
     def instance(self) -> dg.DagsterInstance:
-        return dg.DagsterInstance.local_temp(str(self.dagster_home))
+        return instance_at(self.dagster_home)
 
     def copy_state_from(self, other: Workspace) -> None:
         """Start from another workspace's inbox, warehouse and published file (not its

@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from orchestration.defs.instance import instance_at
 from orchestration.lib.loading import file_sha256
 from tests.conftest import OPERATIONS_END, REPOSITORY_ROOT, Workspace, marts_of
 
@@ -149,7 +150,7 @@ def test_runs_killed_at_any_step_leave_the_published_marts_and_the_next_run_fini
     assert _day_files_in_the_warehouse_ledger(workspace) == 6
     assert marts_of(workspace.published) == marts_of(batch_run.published)
     assert _building_files(workspace) == []
-    with dg.DagsterInstance.from_config(str(workspace.dagster_home)) as instance:
+    with instance_at(workspace.dagster_home) as instance:
         statuses = [r.status for r in reversed(instance.get_runs())]
     failed, success = dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.SUCCESS
     assert statuses == [failed, failed, success, failed, success]
