@@ -123,6 +123,36 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
             snapshot.read_beside
             == warehouse.execute("SELECT warehouse_id FROM audit.warehouse_identity").fetchall()
         )
+    # Beside the file, its stamped marts' checksums, for the next publication to carry on:
+    # this one's, which started from a copy, and a file's built anew.
+    stamped_marts = sorted(table for table in stamped if table.startswith("marts."))
+    assert _recorded_checksums(workspace) == _checksums(workspace.published, stamped_marts)
+    assert _recorded_checksums(examples_run) == _checksums(examples_run.published, stamped_marts)
+
+    # The next publication carries them through the rows it swaps (a key derived again, one
+    # deleted): each table then matches the warehouse's, and the new record the new file.
+    with duckdb.connect(str(workspace.warehouse)) as warehouse:
+        warehouse.execute(
+            "UPDATE marts.fct_orders SET item_count = item_count + 1, derived_at = now() "
+            "WHERE order_id = (SELECT max(order_id) FROM marts.fct_orders)"
+        )
+        warehouse.execute(
+            "DELETE FROM marts.fct_clicks WHERE cid = (SELECT max(cid) FROM marts.fct_clicks)"
+        )
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+    assert _recorded_checksums(workspace) == _checksums(workspace.published, stamped_marts)
+
+    # A row changed under its old stamp (a clock set back): the carried checksum tells, and
+    # the table is copied whole.
+    with duckdb.connect(str(workspace.warehouse)) as warehouse:
+        warehouse.execute(
+            "UPDATE marts.fct_orders SET item_count = item_count + 1 "
+            "WHERE order_id = (SELECT min(order_id) FROM marts.fct_orders)"
+        )
+    publish(Settings.from_env(), stamped_keys=stamped)
+    assert _marts(workspace.published) == _marts(workspace.warehouse)
+    assert _recorded_checksums(workspace) == _checksums(workspace.published, stamped_marts)
 
     with duckdb.connect(str(workspace.warehouse)) as warehouse:
         warehouse.execute("DROP TABLE marts.fct_new")
@@ -149,7 +179,14 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
         workspace, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'"
     ) == [(0,)]
     built_anew = "SELECT built_anew FROM audit.published_snapshot ORDER BY published_at"
-    assert _published(workspace, built_anew) == [(True,), (False,), (False,), (True,)]
+    assert _published(workspace, built_anew) == [
+        (True,),
+        (False,),
+        (False,),
+        (False,),
+        (False,),
+        (True,),
+    ]
 
     # A file published by earlier code, whose history lacks a column, is built anew too.
     with duckdb.connect(str(workspace.published)) as analyst:
@@ -157,7 +194,26 @@ def test_a_publication_from_the_same_warehouse_takes_what_changed_since_the_last
     publish(Settings.from_env(), stamped_keys=stamped)
     assert _marts(workspace.published) == _marts(workspace.warehouse)
     assert _published(workspace, built_anew)[-1] == (True,)
-    assert len(_published(workspace, built_anew)) == 5
+    assert len(_published(workspace, built_anew)) == 7
+
+
+def _recorded_checksums(workspace) -> dict[str, list]:
+    beside = workspace.published.with_name(f".{workspace.published.name}.checksums.json")
+    return json.loads(beside.read_text())["tables"]
+
+
+def _checksums(path, tables) -> dict[str, list]:
+    """Each table's row count and sum of row hashes, read from the file itself."""
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return {
+            table: [count, str(hashes)]
+            for table in tables
+            for count, hashes in [
+                connection.execute(
+                    f"SELECT count(*), sum(hash(*COLUMNS(*))) FROM {table}"
+                ).fetchone()
+            ]
+        }
 
 
 def _fails(_warehouse) -> None:

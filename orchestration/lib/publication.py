@@ -172,15 +172,22 @@ def publish(
             and not settings.allow_smaller_publication
             and _copy_is_worth_bringing_up_to_date(connection, stamped_keys, warehouse_columns)
         )
+        copied_checksums = {}
         if from_previous:
+            copied_checksums = _checksums_recorded_for(target)
+            before = _file_identity(target)
             shutil.copyfile(target, building)
+            if _file_identity(target) != before:  # written while copied: what did we copy?
+                copied_checksums = {}
             connection.execute(f"ATTACH {sql_literal(str(building))} AS published")
         else:
             connection.execute(
                 f"ATTACH {sql_literal(str(building))} AS published "
                 f"(STORAGE_VERSION {sql_literal(PUBLISHED_STORAGE_VERSION)})"
             )
-        tables = _copy_marts_and_audit(connection, stamped_keys, warehouse_columns)
+        tables, checksums = _copy_marts_and_audit(
+            connection, stamped_keys, warehouse_columns, copied_checksums
+        )
         copy_comments(connection, tables)
         _record_snapshot(
             connection,
@@ -199,7 +206,9 @@ def publish(
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
+    _checksums_file(target).unlink(missing_ok=True)  # they are the replaced file's
     os.replace(building, target)
+    _record_checksums(target, checksums)
     return PublishedSnapshot(
         snapshot_id, target, tables, len(files), version_text, not from_previous, read_beside
     )
@@ -268,9 +277,11 @@ def _copy_marts_and_audit(
     connection: duckdb.DuckDBPyConnection,
     stamped_keys: Mapping[str, Sequence[str]],
     warehouse_columns: dict[str, list[tuple]],
-) -> list[str]:
+    copied_checksums: Mapping[str, Checksum],
+) -> tuple[list[str], dict[str, Checksum]]:
     """Make `published` hold the warehouse's marts, the benchmark seeds they are read against
-    (contract: reference data) and the audit tables; drop what the warehouse no longer has."""
+    (contract: reference data) and the audit tables; drop what the warehouse no longer has.
+    The tables copied, and the checksums of the stamped tables brought up to date."""
     built = sorted(t for t in warehouse_columns if t.split(".")[0] in ("marts", "reference"))
     if not any(table.startswith("marts.") for table in built):
         raise RuntimeError("the working warehouse has no marts to publish; run dbt first")
@@ -280,20 +291,22 @@ def _copy_marts_and_audit(
     present = _columns(connection, "published")
     for table in set(present) - set(copied) - set(PUBLICATION_HISTORY_TABLES):
         connection.execute(f"DROP TABLE published.{_name(table)}")
+    checksums = {}
     for table in copied:
         key = stamped_keys.get(table)
         stamped = any(name == STAMP_COLUMN for name, _ in warehouse_columns[table])
-        if not (
-            key
-            and stamped
-            and present.get(table) == warehouse_columns[table]
-            and _take_rows_derived_since(connection, table, key)
-        ):
-            connection.execute(
-                f"CREATE OR REPLACE TABLE published.{_name(table)} AS "
-                f"SELECT * FROM warehouse.{_name(table)}"
-            )
-    return copied
+        if key and stamped and present.get(table) == warehouse_columns[table]:
+            checksum = _take_rows_derived_since(connection, table, key, copied_checksums.get(table))
+            if checksum is not None:
+                checksums[table] = checksum
+                continue
+        connection.execute(
+            f"CREATE OR REPLACE TABLE published.{_name(table)} AS "
+            f"SELECT * FROM warehouse.{_name(table)}"
+        )
+        if key and stamped:  # for the next publication to carry on
+            checksums[table] = _checksum(connection, f"FROM published.{_name(table)}")
+    return copied, checksums
 
 
 def _name(table: str) -> str:
@@ -317,13 +330,20 @@ def _columns(connection: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, l
 
 
 def _take_rows_derived_since(
-    connection: duckdb.DuckDBPyConnection, table: str, key: Sequence[str]
-) -> bool:
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    key: Sequence[str],
+    copied_checksum: Checksum | None,
+) -> Checksum | None:
     """Bring a published copy of a stamped table up to the warehouse's: the keys the warehouse
     derived since the copy's latest stamp lose their rows, which come anew (the rows of a key
-    are derived together, under one stamp), and the keys it deleted lose theirs. Whether the
-    copy then holds the warehouse's rows (their count and checksum): a copy changed by hand, or
-    stamps from a clock set back, do not, and the table is copied whole instead."""
+    are derived together, under one stamp), and the keys it deleted lose theirs. The copy's
+    checksum if it then holds the warehouse's rows (their count and checksum), else None: a
+    copy changed by hand, or stamps from a clock set back, do not, and the table is copied
+    whole instead.
+
+    `copied_checksum`, the copy's as its publication recorded it, spares hashing every row of
+    the copy again: its checksum is then that one, less the rows deleted, plus those added."""
     name = _name(table)
     (copied_through,) = connection.execute(
         f"SELECT max({STAMP_COLUMN}) FROM published.{name}"
@@ -341,30 +361,96 @@ def _take_rows_derived_since(
             SELECT DISTINCT {columns} FROM warehouse.{name} WHERE {derived_since}""",
         parameters,
     )
-    connection.execute(
-        f"""DELETE FROM published.{name} AS kept WHERE EXISTS (
-                SELECT 1 FROM derived_keys AS current_rows WHERE {same_key})"""
-    )
+    derived_again = f"""FROM published.{name} AS kept WHERE EXISTS (
+        SELECT 1 FROM derived_keys AS current_rows WHERE {same_key})"""
+    copy = copied_checksum
+    if copy is not None:
+        copy -= _checksum(connection, derived_again)
+    connection.execute(f"DELETE {derived_again}")
     connection.execute(
         f"INSERT INTO published.{name} SELECT * FROM warehouse.{name} WHERE {derived_since}",
         parameters,
     )
+    if copy is not None:
+        copy += _checksum(connection, f"FROM warehouse.{name} WHERE {derived_since}", parameters)
     # What is left of the copy holds every key the warehouse kept: equal counts mean no key
     # was deleted, which spares comparing all keys on most nights.
     (deleted_keys,) = connection.execute(
         f"SELECT (SELECT count(*) FROM published.{name}) <> (SELECT count(*) FROM warehouse.{name})"
     ).fetchone()
     if deleted_keys:
-        connection.execute(
-            f"""DELETE FROM published.{name} AS kept WHERE NOT EXISTS (
-                    SELECT 1 FROM warehouse.{name} AS current_rows WHERE {same_key})"""
-        )
+        gone = f"""FROM published.{name} AS kept WHERE NOT EXISTS (
+            SELECT 1 FROM warehouse.{name} AS current_rows WHERE {same_key})"""
+        if copy is not None:
+            copy -= _checksum(connection, gone)
+        connection.execute(f"DELETE {gone}")
+    if copy is None:
+        copy = _checksum(connection, f"FROM published.{name}")
+    return copy if copy == _checksum(connection, f"FROM warehouse.{name}") else None
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A table's rows as a count and a sum of their hashes: of two sets of rows, the sum's
+    checksum is the sum of theirs, so a copy's follows the rows it loses and gains."""
+
+    rows: int
+    hashes: int
+
+    def __add__(self, other: Checksum) -> Checksum:
+        return Checksum(self.rows + other.rows, self.hashes + other.hashes)
+
+    def __sub__(self, other: Checksum) -> Checksum:
+        return Checksum(self.rows - other.rows, self.hashes - other.hashes)
+
+
+def _checksum(
+    connection: duckdb.DuckDBPyConnection, rows: str, parameters: Mapping | None = None
+) -> Checksum:
+    """The checksum of the rows `FROM … [WHERE …]` selects."""
     # The row's columns as hash arguments: a fifth faster than hashing the row as one struct.
-    checksum = "SELECT count(*), sum(hash(*COLUMNS(*))) FROM {}"
-    return (
-        connection.execute(checksum.format(f"published.{name}")).fetchone()
-        == connection.execute(checksum.format(f"warehouse.{name}")).fetchone()
-    )
+    count, hashes = connection.execute(
+        f"SELECT count(*), coalesce(sum(hash(*COLUMNS(*))), 0) {rows}", parameters or {}
+    ).fetchone()
+    return Checksum(count, int(hashes))
+
+
+def _checksums_file(target: Path) -> Path:
+    return target.with_name(f".{target.name}.checksums.json")
+
+
+def _file_identity(path: Path) -> list[int]:
+    """What changes when a file is written, or replaced by another: its inode, size and
+    modification time."""
+    status = path.stat()
+    return [status.st_ino, status.st_size, status.st_mtime_ns]
+
+
+def _record_checksums(target: Path, checksums: Mapping[str, Checksum]) -> None:
+    """Beside the published file, the checksums of its stamped tables, for the next
+    publication that starts from its copy: valid while the file is the one written here."""
+    record = {
+        "file": _file_identity(target),
+        "duckdb": duckdb.__version__,  # the hash function's
+        "tables": {table: [c.rows, str(c.hashes)] for table, c in checksums.items()},
+    }
+    written = target.with_name(f".{target.name}.checksums.{uuid.uuid4().hex}")
+    written.write_text(json.dumps(record))
+    written.replace(_checksums_file(target))
+
+
+def _checksums_recorded_for(target: Path) -> dict[str, Checksum]:
+    """The checksums recorded beside the published file, if it is still the file they were
+    recorded for: written since (by an analyst's read-write session), or replaced, it is not."""
+    try:
+        record = json.loads(_checksums_file(target).read_text())
+        if record["file"] != _file_identity(target) or record["duckdb"] != duckdb.__version__:
+            return {}
+        return {
+            table: Checksum(rows, int(hashes)) for table, (rows, hashes) in record["tables"].items()
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _record_snapshot(
