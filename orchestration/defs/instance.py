@@ -11,6 +11,7 @@ passively, which brings the file the UI watches for a run's new events up to dat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import OrderedDict
@@ -94,8 +95,10 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
                 with connection.begin():
                     yield connection
                 if shard != INDEX_SHARD_NAME:
-                    # The UI follows a run by watching its database file for changes.
-                    connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                    # The UI follows a run by watching its database file for changes. The
+                    # event is stored either way: a checkpoint that failed is the next one's.
+                    with contextlib.suppress(db.exc.DBAPIError):
+                        connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def has_table(self, table_name: str) -> bool:
         """Whether the index has this table, asked on every asset check event (a new engine
@@ -113,7 +116,8 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
             engine.dispose()
 
     def wipe(self) -> None:
-        self._close_all()  # before its run databases' files are deleted
+        with self._db_lock:  # not while a thread writes: their files are about to be deleted
+            self._close_all()
         super().wipe()
 
     def dispose(self) -> None:
@@ -123,7 +127,8 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
 
 def instance_at(dagster_home: Path) -> dg.DagsterInstance:
     """The instance whose home is `dagster_home`, whatever DAGSTER_HOME says, with this event
-    log storage there whether or not its dagster.yaml names it."""
+    log storage there whether or not its dagster.yaml names it (the tests' and benchmarks'
+    homes: not one whose dagster.yaml moved the storage to Postgres)."""
     storage = {
         "module": __name__,
         "class": SqliteEventLogKeptOpen.__name__,

@@ -174,10 +174,10 @@ def publish(
         )
         copied_checksums = {}
         if from_previous:
-            copied_checksums = _checksums_recorded_for(target)
-            before = _file_identity(target)
+            copying = _file_identity(target)
+            copied_checksums = _checksums_recorded_for(target, copying)
             shutil.copyfile(target, building)
-            if _file_identity(target) != before:  # written while copied: what did we copy?
+            if _file_identity(target) != copying:  # written while copied: what did we copy?
                 copied_checksums = {}
             connection.execute(f"ATTACH {sql_literal(str(building))} AS published")
         else:
@@ -206,9 +206,10 @@ def publish(
         connection.execute("CHECKPOINT published")
         connection.execute("DETACH published")
         connection.execute("DETACH warehouse")
-    _checksums_file(target).unlink(missing_ok=True)  # they are the replaced file's
+    # For the file as written: a rename keeps its inode, size and time, and a file written or
+    # replaced since, or this one left unrenamed by a crash, is not the file they describe.
+    _record_checksums(building, target, checksums)
     os.replace(building, target)
-    _record_checksums(target, checksums)
     return PublishedSnapshot(
         snapshot_id, target, tables, len(files), version_text, not from_previous, read_beside
     )
@@ -426,25 +427,32 @@ def _file_identity(path: Path) -> list[int]:
     return [status.st_ino, status.st_size, status.st_mtime_ns]
 
 
-def _record_checksums(target: Path, checksums: Mapping[str, Checksum]) -> None:
-    """Beside the published file, the checksums of its stamped tables, for the next
-    publication that starts from its copy: valid while the file is the one written here."""
+def _record_checksums(file: Path, target: Path, checksums: Mapping[str, Checksum]) -> None:
+    """Beside the published file, the checksums of the stamped tables of `file`, about to
+    become it, for the next publication that starts from its copy: valid while the published
+    file is that one. Without them (none could be written), that publication hashes its copy's
+    rows."""
     record = {
-        "file": _file_identity(target),
+        "file": _file_identity(file),
         "duckdb": duckdb.__version__,  # the hash function's
         "tables": {table: [c.rows, str(c.hashes)] for table, c in checksums.items()},
     }
     written = target.with_name(f".{target.name}.checksums.{uuid.uuid4().hex}")
-    written.write_text(json.dumps(record))
-    written.replace(_checksums_file(target))
+    try:
+        written.write_text(json.dumps(record))
+        written.replace(_checksums_file(target))
+    except OSError:
+        written.unlink(missing_ok=True)
+        _checksums_file(target).unlink(missing_ok=True)
 
 
-def _checksums_recorded_for(target: Path) -> dict[str, Checksum]:
-    """The checksums recorded beside the published file, if it is still the file they were
-    recorded for: written since (by an analyst's read-write session), or replaced, it is not."""
+def _checksums_recorded_for(target: Path, identity: list[int]) -> dict[str, Checksum]:
+    """The checksums recorded beside the published file, if they were recorded for the file
+    of this `identity`: written since (by an analyst's read-write session), or replaced, it is
+    not."""
     try:
         record = json.loads(_checksums_file(target).read_text())
-        if record["file"] != _file_identity(target) or record["duckdb"] != duckdb.__version__:
+        if record["file"] != identity or record["duckdb"] != duckdb.__version__:
             return {}
         return {
             table: Checksum(rows, int(hashes)) for table, (rows, hashes) in record["tables"].items()
