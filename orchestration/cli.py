@@ -118,7 +118,7 @@ def _check_dump_dates(start: date, end: date, first_dump_date: date, time_zone: 
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.lib.lake import refuse_another_lake_before_the_run
-    from orchestration.lib.publication import refuse_new_warehouse_over_published
+    from orchestration.lib.publication import file_identity, refuse_new_warehouse_over_published
     from orchestration.lib.settings import ALLOW_SMALLER_PUBLICATION, BUSINESS_TIME_ZONE, Settings
 
     if args.allow_smaller_publication:
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.lib.progress import draw_progress_bars_on
     from orchestration.run import run_pipeline
 
-    published_before = _file_identity(settings.published)
+    published_before = file_identity(settings.published)
 
     if args.verbose:
         outcome = run_pipeline(args.start, args.end)
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nredcat run FAILED (run {outcome.run_id}):", file=sys.stderr)
         for failure in outcome.failures:
             print("  - " + "\n    ".join(failure.splitlines()), file=sys.stderr)
-        published_after = _file_identity(settings.published)
+        published_after = file_identity(settings.published)
         if published_after is None:
             print("nothing is published yet", file=sys.stderr)
         elif published_after == published_before:
@@ -166,15 +166,6 @@ def run(args: argparse.Namespace) -> int:
         print("nothing changed since the last publication: nothing rebuilt, nothing published")
     _print_preview(settings)
     return 0
-
-
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """Which file is at `path` (a publication replaces it whole), or None."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return status.st_ino, status.st_mtime_ns
 
 
 def _preview_line(row: tuple) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy as db
 from dagster._config import Field, StringSource
+from dagster._core.instance.ref import _event_logs_directory  # the default storage's folder
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
@@ -33,8 +33,6 @@ from sqlalchemy.engine import Connection, Engine
 # A run's database and the index: what one run writes. The UI reads many runs' databases; each
 # past these few is closed as another opens.
 DATABASES_KEPT_OPEN = 4
-# Where Dagster keeps a home's event logs by default, and where this storage keeps them.
-EVENT_LOGS_OF_A_HOME = Path("history", "runs")
 
 
 class SqliteEventLogKeptOpen(SqliteEventLogStorage):
@@ -43,8 +41,7 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         # Before the parent's constructor: it may connect.
-        self._engines: OrderedDict[str, Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
+        self._engines: OrderedDict[str, Engine] = OrderedDict()  # under the parent's _db_lock
         self._tables_seen: set[str] = set()
         super().__init__(base_dir, inst_data)
 
@@ -63,25 +60,21 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
                 raise dg.DagsterInvalidConfigError(
                     "SqliteEventLogKeptOpen without a base_dir needs DAGSTER_HOME", [], None
                 )
-            base_dir = str(Path(home) / EVENT_LOGS_OF_A_HOME)
+            base_dir = _event_logs_directory(home)
         return cls(base_dir, inst_data)
 
     def _engine(self, shard: str) -> Engine:
-        with self._engines_lock:
-            engine = self._engines.pop(shard, None)
-            if engine is None:
-                engine = db.create_engine(
-                    self.conn_string_for_shard(shard),
-                    # One connection: the parent's lock lets one thread at a time use it.
-                    pool_size=1,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-            self._engines[shard] = engine
-            closed = []
-            while len(self._engines) > DATABASES_KEPT_OPEN:
-                closed.append(self._engines.popitem(last=False)[1])
-        for engine_closed in closed:
-            engine_closed.dispose()
+        engine = self._engines.pop(shard, None)
+        if engine is None:
+            engine = db.create_engine(
+                self.conn_string_for_shard(shard),
+                # One connection: the parent's lock lets one thread at a time use it.
+                pool_size=1,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+        self._engines[shard] = engine
+        while len(self._engines) > DATABASES_KEPT_OPEN:
+            self._engines.popitem(last=False)[1].dispose()
         return engine
 
     @contextmanager
@@ -110,14 +103,13 @@ class SqliteEventLogKeptOpen(SqliteEventLogStorage):
         return True
 
     def _close_all(self) -> None:
-        with self._engines_lock:
-            engines, self._engines = list(self._engines.values()), OrderedDict()
-        for engine in engines:
-            engine.dispose()
+        with self._db_lock:  # not while a thread writes
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
 
     def wipe(self) -> None:
-        with self._db_lock:  # not while a thread writes: their files are about to be deleted
-            self._close_all()
+        self._close_all()  # before its run databases' files are deleted
         super().wipe()
 
     def dispose(self) -> None:
@@ -132,7 +124,7 @@ def instance_at(dagster_home: Path) -> dg.DagsterInstance:
     storage = {
         "module": __name__,
         "class": SqliteEventLogKeptOpen.__name__,
-        "config": {"base_dir": str(dagster_home / EVENT_LOGS_OF_A_HOME)},
+        "config": {"base_dir": _event_logs_directory(str(dagster_home))},
     }
     return dg.DagsterInstance.local_temp(
         str(dagster_home), overrides={"event_log_storage": storage}

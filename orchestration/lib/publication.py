@@ -174,10 +174,10 @@ def publish(
         )
         copied_checksums = {}
         if from_previous:
-            copying = _file_identity(target)
+            copying = file_identity(target)
             copied_checksums = _checksums_recorded_for(target, copying)
             shutil.copyfile(target, building)
-            if _file_identity(target) != copying:  # written while copied: what did we copy?
+            if file_identity(target) != copying:  # written while copied: what did we copy?
                 copied_checksums = {}
             connection.execute(f"ATTACH {sql_literal(str(building))} AS published")
         else:
@@ -420,11 +420,14 @@ def _checksums_file(target: Path) -> Path:
     return target.with_name(f".{target.name}.checksums.json")
 
 
-def _file_identity(path: Path) -> list[int]:
-    """What changes when a file is written, or replaced by another: its inode, size and
-    modification time."""
-    status = path.stat()
-    return [status.st_ino, status.st_size, status.st_mtime_ns]
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at `path`, and as written: its inode, size and modification time (a
+    write or a replacement changes them), or None if there is none."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def _record_checksums(file: Path, target: Path, checksums: Mapping[str, Checksum]) -> None:
@@ -433,7 +436,7 @@ def _record_checksums(file: Path, target: Path, checksums: Mapping[str, Checksum
     file is that one. Without them (none could be written), that publication hashes its copy's
     rows."""
     record = {
-        "file": _file_identity(file),
+        "file": file_identity(file),
         "duckdb": duckdb.__version__,  # the hash function's
         "tables": {table: [c.rows, str(c.hashes)] for table, c in checksums.items()},
     }
@@ -446,13 +449,13 @@ def _record_checksums(file: Path, target: Path, checksums: Mapping[str, Checksum
         _checksums_file(target).unlink(missing_ok=True)
 
 
-def _checksums_recorded_for(target: Path, identity: list[int]) -> dict[str, Checksum]:
+def _checksums_recorded_for(target: Path, identity: tuple | None) -> dict[str, Checksum]:
     """The checksums recorded beside the published file, if they were recorded for the file
     of this `identity`: written since (by an analyst's read-write session), or replaced, it is
     not."""
     try:
         record = json.loads(_checksums_file(target).read_text())
-        if record["file"] != identity or record["duckdb"] != duckdb.__version__:
+        if tuple(record["file"]) != identity or record["duckdb"] != duckdb.__version__:
             return {}
         return {
             table: Checksum(rows, int(hashes)) for table, (rows, hashes) in record["tables"].items()
